@@ -1,0 +1,193 @@
+// The boot stage's kernel: brings up the machine services and reports each step as a milestone
+// line, then runs the boot flow. Networking and SAN boot arrive with their own issues; today the
+// flow is the self-test mode or an orderly stop.
+using System;
+using Bootstage.Drivers.HyperV.Hypervisor;
+using Bootstage.Kernel.Console;
+using Bootstage.Kernel.Hardware;
+using Bootstage.Kernel.Memory;
+using Bootstage.Kernel.Platform;
+using Bootstage.Platform;
+
+namespace Bootstage.Kernel.Core
+{
+    internal sealed unsafe class BootstageKernel : KernelBase
+    {
+        internal const string Version = "0.1.0";
+
+        // GUEST_OS_ID exists only under Hyper-V: on other CPUs RDMSR raises #GP. QEMU's TCG
+        // never faults on RDMSR (it reads unknown MSRs as 0), so the probe also provokes a fault
+        // it does raise: IA32_PKRS with reserved upper bits set, which #GPs on every CPU and in
+        // TCG. Both go through the same fault-fixup table in the plugs.
+        internal const uint ProbeAbsentMsr = 0x40000000;
+        internal const uint ProbeFaultingWriteMsr = 0x6E1;
+        internal const ulong ProbeFaultingWriteValue = 1UL << 32;
+
+        private readonly MultibootInfo _info;
+        private readonly BootOptions _options;
+        private readonly BareMetalPlatform _platform;
+        private HypervisorInfo _hypervisor;
+        private Clock _clock;
+        private uint _exitCode;
+
+        internal BootstageKernel(MultibootInfo info, BootOptions options)
+        {
+            _info = info;
+            _options = options;
+            _platform = new BareMetalPlatform(Machine.Pages);
+        }
+
+        protected internal override void BeforeRun()
+        {
+            ReportCommandLine();
+            ReportMemory();
+            DetectCpu();
+            ProbeMsrFaultRecovery();
+            StartClock();
+            EnumeratePci();
+        }
+
+        protected internal override void Run()
+        {
+            if (_options.SelfTest)
+            {
+                _exitCode = SelfTestRunner.RunAll(_platform) ? 0u : 1u;
+                return;
+            }
+
+            if (_options.HasScript)
+            {
+                Log.Warn("script= given, but boot scripts need the network stack, which this build does not have yet");
+            }
+
+            Log.Info("nothing to boot yet: the network and SAN boot flow are not built in");
+        }
+
+        protected internal override void AfterRun()
+        {
+            Log.Milestone("done").Text(" status=").Dec(_exitCode).Text(" heap-live-kib=")
+                .Dec(System.Runtime.RuntimeExports.KernelHeap.LiveBytes / 1024).End();
+            Entry.Shutdown(_exitCode);
+        }
+
+        private void ReportCommandLine()
+        {
+            Log.Begin(LogLevel.Info).Text("command line: ").Ascii(Machine.CommandLine).End();
+            if (_options.UnknownConsole)
+            {
+                Log.Warn("console= takes serial, vga or both; using both");
+            }
+
+            if (_options.UnknownLogLevel)
+            {
+                Log.Warn("loglevel= takes debug, info, warn or error; using info");
+            }
+
+            if (_info.IsValid && _info.LoaderName != null)
+            {
+                byte* name = _info.LoaderName;
+                int length = 0;
+                while (length < 64 && name[length] != 0)
+                {
+                    length++;
+                }
+
+                Log.Begin(LogLevel.Info).Text("loader: ").Ascii(new ReadOnlySpan<byte>(name, length)).End();
+            }
+        }
+
+        private void ReportMemory()
+        {
+            PageAllocator* pages = Machine.Pages;
+            if (_info.IsValid && _info.Has(MultibootInfo.FlagMemoryMap))
+            {
+                uint cursor = 0;
+                while (_info.NextMemoryRegion(ref cursor, out ulong baseAddress, out ulong length, out uint type))
+                {
+                    Log.Begin(LogLevel.Debug).Text("e820 ").Hex(baseAddress, 9).Char('-').Hex(baseAddress + length - 1, 9)
+                        .Text(" type=").Dec(type).End();
+                }
+            }
+
+            Log.Milestone("memory")
+                .Text(" usable-kib=").Dec(Machine.FirmwareUsableBytes / 1024)
+                .Text(" free-kib=").Dec(pages->FreeBytes / 1024)
+                .Text(" heap-kib=").Dec(Machine.HeapBytes / 1024)
+                .Text(" ranges=").Dec((ulong)pages->RangeCount)
+                .End();
+        }
+
+        private void DetectCpu()
+        {
+            CpuidResult vendor = _platform.Cpuid(0, 0);
+            Span<byte> text = stackalloc byte[12];
+            WriteRegister(text, 0, vendor.Ebx);
+            WriteRegister(text, 4, vendor.Edx);
+            WriteRegister(text, 8, vendor.Ecx);
+            _hypervisor = HypervisorDetection.Detect(_platform);
+            // hv= names the Hyper-V interface (what the drivers need); hypervisor= any hypervisor at
+            // all (QEMU TCG sets the CPUID bit and answers "TCGTCGTCGTCG").
+            LogLine line = Log.Milestone("cpu").Text(" vendor=").Ascii(text);
+            if (!_hypervisor.Present)
+            {
+                line.Text(" hypervisor=none hv=none").End();
+                return;
+            }
+
+            Span<byte> hvVendor = stackalloc byte[12];
+            int length = _hypervisor.WriteVendor(hvVendor);
+            line.Text(" hypervisor=").Ascii(hvVendor.Slice(0, length))
+                .Text(_hypervisor.HasHyperVInterface ? " hv=hyperv" : " hv=none")
+                .Text(" hv-max-leaf=0x").Hex(_hypervisor.MaxLeaf)
+                .Text(" hv-features=0x").Hex(_hypervisor.Features)
+                .End();
+        }
+
+        private void ProbeMsrFaultRecovery()
+        {
+            PlatformStatus read = _platform.ReadMsr(ProbeAbsentMsr, out ulong value);
+            PlatformStatus write = _platform.WriteMsr(ProbeFaultingWriteMsr, ProbeFaultingWriteValue);
+            Log.Milestone("msr-probe").Text(" rdmsr=0x").Hex(ProbeAbsentMsr)
+                .Text(read == PlatformStatus.Fault ? " rdmsr-status=fault" : " rdmsr-status=read")
+                .Text(" rdmsr-value=0x").Hex(value)
+                .Text(" wrmsr=0x").Hex(ProbeFaultingWriteMsr)
+                .Text(write == PlatformStatus.Fault ? " wrmsr-status=fault" : " wrmsr-status=written").End();
+        }
+
+        private void StartClock()
+        {
+            _clock = new Clock(_platform, _hypervisor.HasTimeRefCount);
+            bool calibrated = _clock.Calibrate();
+            Log.Milestone("clock")
+                .Text(_clock.UsesReferenceCounter ? " source=hv-reference" : " source=tsc")
+                .Text(calibrated ? " calibrated=pit" : " calibrated=none")
+                .Text(" tsc-mhz=").Dec(_clock.TscPerMicrosecond)
+                .End();
+        }
+
+        private void EnumeratePci()
+        {
+            PciBus bus = new PciBus(_platform);
+            PciDevice[] devices = new PciDevice[64];
+            int count = bus.Enumerate(devices);
+            int shown = count < devices.Length ? count : devices.Length;
+            for (int i = 0; i < shown; i++)
+            {
+                PciDevice device = devices[i];
+                Log.Begin(LogLevel.Info).Text("pci ").Hex(device.Address.Bus, 2).Char(':').Hex(device.Address.Device, 2)
+                    .Char('.').Hex(device.Address.Function).Char(' ').Hex(device.VendorId, 4).Char(':').Hex(device.DeviceId, 4)
+                    .Text(" class=").Hex(device.ClassCode, 2).Hex(device.Subclass, 2).Hex(device.ProgIf, 2).End();
+            }
+
+            Log.Milestone("pci").Text(" devices=").Dec((ulong)count).End();
+        }
+
+        private static void WriteRegister(Span<byte> destination, int offset, uint value)
+        {
+            destination[offset] = (byte)value;
+            destination[offset + 1] = (byte)(value >> 8);
+            destination[offset + 2] = (byte)(value >> 16);
+            destination[offset + 3] = (byte)(value >> 24);
+        }
+    }
+}
