@@ -1,4 +1,5 @@
-// Kernel settings from the command line (`console=`, `loglevel=`, `script=`, `selftest`).
+// Kernel settings from the command line (`console=`, `loglevel=`, `script=`, `selftest`,
+// `panic-test=page-fault|throw`, which proves the two crash paths report and stop the machine).
 // Parsed before the heap exists, so it holds only scalars and an offset into the captured text.
 using System;
 using Bootstage.Boot;
@@ -6,6 +7,17 @@ using Bootstage.Kernel.Console;
 
 namespace Bootstage.Kernel.Core
 {
+    internal enum PanicTest
+    {
+        None = 0,
+
+        /// <summary>Dereference the unmapped page 0: the IDT's exception report.</summary>
+        PageFault = 1,
+
+        /// <summary>Throw a managed exception: the runtime's panic path.</summary>
+        Throw = 2,
+    }
+
     internal struct BootOptions
     {
         public bool SerialConsole;
@@ -15,6 +27,7 @@ namespace Bootstage.Kernel.Core
         public bool HasScript;
         public bool UnknownLogLevel;
         public bool UnknownConsole;
+        public PanicTest PanicTest;
 
         internal static BootOptions Parse(ReadOnlySpan<byte> text)
         {
@@ -60,6 +73,18 @@ namespace Bootstage.Kernel.Core
                 else
                 {
                     options.UnknownLogLevel = true;
+                }
+            }
+
+            if (commandLine.TryGet("panic-test"u8, out ReadOnlySpan<byte> panic))
+            {
+                if (panic.SequenceEqual("page-fault"u8))
+                {
+                    options.PanicTest = PanicTest.PageFault;
+                }
+                else if (panic.SequenceEqual("throw"u8))
+                {
+                    options.PanicTest = PanicTest.Throw;
                 }
             }
 

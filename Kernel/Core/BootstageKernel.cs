@@ -49,6 +49,11 @@ namespace Bootstage.Kernel.Core
 
         protected internal override void Run()
         {
+            if (_options.PanicTest != PanicTest.None)
+            {
+                TriggerPanic(_options.PanicTest);
+            }
+
             if (_options.SelfTest)
             {
                 _exitCode = SelfTestRunner.RunAll(_platform) ? 0u : 1u;
@@ -68,6 +73,18 @@ namespace Bootstage.Kernel.Core
             Log.Milestone("done").Text(" status=").Dec(_exitCode).Text(" heap-live-kib=")
                 .Dec(System.Runtime.RuntimeExports.KernelHeap.LiveBytes / 1024).End();
             Entry.Shutdown(_exitCode);
+        }
+
+        private static void TriggerPanic(PanicTest test)
+        {
+            Log.Warn("panic-test requested: stopping the machine on purpose");
+            if (test == PanicTest.PageFault)
+            {
+                int* nowhere = null;
+                Log.Begin(LogLevel.Info).Dec((ulong)*(nowhere + 1)).End();
+            }
+
+            throw new InvalidOperationException("panic-test: managed throw");
         }
 
         private void ReportCommandLine()

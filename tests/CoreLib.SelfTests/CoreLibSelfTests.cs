@@ -180,7 +180,9 @@ namespace Bootstage.SelfTests
 
         private struct Pair
         {
+#pragma warning disable CS0649 // written through the reinterpreted uint array
             public ushort Low;
+#pragma warning restore CS0649
             public ushort High;
         }
 
@@ -341,7 +343,7 @@ namespace Bootstage.SelfTests
             check.Equal(42, closure(2), "closure over a local");
             Func<int, int> pure = x => x * 2;
             check.Equal(84, pure(42), "non-capturing lambda");
-            check.True((object)instance.Target == (object)counter, "delegate target");
+            check.True((object?)instance.Target == (object)counter, "delegate target");
         }
 
         private struct Box<T>
@@ -414,7 +416,7 @@ namespace Bootstage.SelfTests
             check.True(boxedSome is int, "boxed nullable is the underlying type");
             check.Equal(77, (int)boxedSome, "boxed nullable value");
             int? none = null;
-            object boxedNone = none;
+            object? boxedNone = none;
             check.True(boxedNone == null, "empty nullable boxes to null");
             int? back = (int?)boxedSome;
             check.True(back.HasValue && back.Value == 77, "unbox to nullable");
@@ -427,7 +429,7 @@ namespace Bootstage.SelfTests
 
         private class Dog : Animal, IComparable<Dog>
         {
-            public int CompareTo(Dog other) => 0;
+            public int CompareTo(Dog? other) => 0;
         }
 
         private static void Casts(ref SelfCheck check)
@@ -439,7 +441,7 @@ namespace Bootstage.SelfTests
             check.True(!(dog is string), "is unrelated class");
             check.True(!(dog is IDisposable), "is unimplemented interface");
             check.True(dog as Animal != null, "as base class");
-            check.True((object)(new Animal() as Dog) == null, "as derived class fails");
+            check.True((object?)(new Animal() as Dog) == null, "as derived class fails");
             object[] animals = new Animal[2];
             animals[0] = new Dog();
             check.True(animals[0] is Dog, "covariant array store of a derived element");

@@ -5,13 +5,13 @@ namespace Bootstage.SelfTests
 {
     internal struct SelfCheck
     {
-        private string _failure;
+        private string? _failure;
         private long _expected;
         private long _actual;
 
-        public bool Passed => (object)_failure == null;
+        public bool Passed => (object?)_failure == null;
 
-        public string Failure => _failure;
+        public string? Failure => _failure;
 
         public long Expected => _expected;
 
@@ -19,7 +19,7 @@ namespace Bootstage.SelfTests
 
         public void True(bool condition, string message)
         {
-            if (!condition && (object)_failure == null)
+            if (!condition && (object?)_failure == null)
             {
                 _failure = message;
                 _expected = 1;
@@ -29,7 +29,7 @@ namespace Bootstage.SelfTests
 
         public void Equal(long expected, long actual, string message)
         {
-            if (expected != actual && (object)_failure == null)
+            if (expected != actual && (object?)_failure == null)
             {
                 _failure = message;
                 _expected = expected;

@@ -1,0 +1,18 @@
+@echo off
+rem build.cmd - the .NET half of build.sh on Windows: builds the solution and runs the xunit
+rem tests that need no Linux tools. The bare-metal image (nasm, ld, xorriso, QEMU) is built with
+rem build.sh under Linux or WSL; Image.Tests fail here until out\bootstage.bin exists.
+setlocal
+cd /d "%~dp0"
+if "%1"=="test" goto test
+if "%1"=="build" goto build
+echo usage: build.cmd build ^| test
+echo   the bare-metal image needs Linux or WSL: wsl ./build.sh image
+exit /b 2
+:build
+dotnet build Cosmos.sln -c Release --nologo || exit /b 1
+exit /b 0
+:test
+dotnet build Cosmos.sln -c Release --nologo || exit /b 1
+dotnet test Cosmos.sln -c Release --nologo --no-build --filter "FullyQualifiedName!~Bootstage.Image.Tests" || exit /b 1
+exit /b 0

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# build.sh - builds, boots and tests the boot stage on Debian.
+#
+#   ./build.sh image   build out/bootstage.bin (multiboot) and out/bootstage.iso (El Torito)
+#   ./build.sh run     build everything and boot the ISO in QEMU (TCG), serial console on this terminal
+#   ./build.sh test    build, run every test (native stand-ins, xunit, QEMU boots); ends with
+#                      one line "N passed, N failed[, N skipped]"
+#   ./build.sh deps    install (as root) or name the Debian packages the others need
+#
+# As root, missing Debian packages are installed with apt-get; otherwise the exact command is
+# printed and the build stops.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+root=$(pwd)
+out=$root/out
+
+# Debian packages and a file each one provides (checked instead of asking dpkg, which is slower).
+packages=(
+    "nasm:/usr/bin/nasm"
+    "qemu-system-x86:/usr/bin/qemu-system-x86_64"
+    "xorriso:/usr/bin/xorriso"
+    "isolinux:/usr/lib/ISOLINUX/isolinux.bin"
+    "syslinux-common:/usr/lib/syslinux/modules/bios/mboot.c32"
+    "binutils:/usr/bin/ld"
+)
+
+log() { printf 'build.sh: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+deps() {
+    local missing=() entry
+    for entry in "${packages[@]}"; do
+        [ -e "${entry#*:}" ] || missing+=("${entry%%:*}")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" -eq 0 ]; then
+            log "installing ${missing[*]}"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        else
+            die "missing Debian packages; run: sudo apt-get install -y ${missing[*]}"
+        fi
+    fi
+    command -v dotnet >/dev/null || die "the .NET 10 SDK is needed (dotnet on PATH)"
+}
+
+image() {
+    deps
+    mkdir -p "$out"
+    log "compiling the kernel with NativeAOT (ILC)"
+    dotnet publish Kernel/Kernel.csproj -c Release --nologo -v quiet -o "$out/ilc" >"$out/ilc.log" 2>&1 ||
+        { cat "$out/ilc.log"; die "kernel compilation failed"; }
+    local object=Kernel/obj/Release/net10.0/linux-x64/native/Kernel.o
+    [ -f "$object" ] || die "ILC wrote no $object"
+    Kernel/Native/build-native.sh "$out/native" "$object" "$out/bootstage.bin" >&2
+    Kernel/Image/make-iso.sh "$out/bootstage.bin" "$out/bootstage.iso" >&2
+}
+
+run() {
+    image
+    log "booting out/bootstage.iso in QEMU (TCG); the kernel powers off when done (Ctrl-A X quits)"
+    exec qemu-system-x86_64 -machine pc -accel tcg -m 256 -cdrom "$out/bootstage.iso" -boot d \
+        -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
+}
+
+test_all() {
+    image
+    local passed=0 failed=0 skipped=0 status=0
+
+    log "native boot-stub tests (nasm stand-ins in QEMU)"
+    local native_log=$out/native-tests.log
+    Kernel/Native/test/run-tests.sh "$out/native-tests" >"$native_log" 2>&1 || status=1
+    cat "$native_log"
+    passed=$((passed + $(grep -c '^ok: ' "$native_log" || true)))
+    failed=$((failed + $(grep -c '^FAIL: ' "$native_log" || true)))
+
+    log "building the solution"
+    if ! dotnet build Cosmos.sln --nologo -c Release -v quiet >"$out/dotnet-build.log" 2>&1; then
+        grep -E 'error' "$out/dotnet-build.log" | sort -u >&2 || cat "$out/dotnet-build.log" >&2
+        log "the solution does not build: no xunit test ran"
+        echo "$passed passed, $((failed + 1)) failed"
+        return 1
+    fi
+
+    log "xunit test projects (including QEMU boots of out/bootstage.bin and out/bootstage.iso)"
+    local test_log=$out/dotnet-test.log
+    dotnet test Cosmos.sln --nologo -c Release --no-build 2>&1 | tee "$test_log" || status=1
+    local line p f s
+    while IFS= read -r line; do
+        f=$(sed -nE 's/.*Failed: *([0-9]+).*/\1/p' <<<"$line")
+        p=$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$line")
+        s=$(sed -nE 's/.*Skipped: *([0-9]+).*/\1/p' <<<"$line")
+        passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+    done < <(grep -E '^(Passed|Failed)! +- Failed: ' "$test_log")
+    if ! grep -qE '^(Passed|Failed)! +- Failed: ' "$test_log"; then
+        log "dotnet test reported no results"
+        failed=$((failed + 1))
+    fi
+
+    if [ "$failed" -gt 0 ]; then
+        status=1
+    fi
+    if [ "$skipped" -gt 0 ]; then
+        echo "$passed passed, $failed failed, $skipped skipped"
+    else
+        echo "$passed passed, $failed failed"
+    fi
+    return $status
+}
+
+case "${1:-}" in
+    image) image ;;
+    run) run ;;
+    test) test_all ;;
+    deps) deps ;;
+    *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

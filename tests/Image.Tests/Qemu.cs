@@ -1,0 +1,105 @@
+// Runs the boot stage image in QEMU with TCG (this machine's KVM cannot run real-mode code),
+// serial on stdout, and QEMU's isa-debug-exit device so the kernel's exit code becomes QEMU's
+// status ((code << 1) | 1). Every run has a deadline; a hung guest is killed and reported.
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Text;
+
+namespace Bootstage.Image.Tests
+{
+    public sealed record QemuResult(int ExitCode, string Serial, bool TimedOut)
+    {
+        public override string ToString() => $"exit={ExitCode} timedOut={TimedOut}\n{Serial}";
+    }
+
+    public static class Qemu
+    {
+        public static string RepositoryRoot
+        {
+            get
+            {
+                string? directory = AppContext.BaseDirectory;
+                while (directory != null && !File.Exists(Path.Combine(directory, "Cosmos.sln")))
+                {
+                    directory = Path.GetDirectoryName(directory);
+                }
+
+                return directory ?? throw new InvalidOperationException("Cosmos.sln not found above " + AppContext.BaseDirectory);
+            }
+        }
+
+        public static string OutFile(string name)
+        {
+            string path = Path.Combine(RepositoryRoot, "out", name);
+            if (!File.Exists(path))
+            {
+                throw new InvalidOperationException($"{path} is missing: build the images with ./build.sh image");
+            }
+
+            return path;
+        }
+
+        /// <summary>Boots a multiboot image with -kernel and an optional -append command line.</summary>
+        public static QemuResult BootKernel(string append, int timeoutSeconds = 120)
+        {
+            return Run($"-kernel \"{OutFile("bootstage.bin")}\" -append \"{append}\"", timeoutSeconds);
+        }
+
+        /// <summary>Boots the El Torito ISO through SeaBIOS, ISOLINUX and mboot.c32.</summary>
+        public static QemuResult BootIso(int timeoutSeconds = 120)
+        {
+            return Run($"-cdrom \"{OutFile("bootstage.iso")}\" -boot d", timeoutSeconds);
+        }
+
+        private static QemuResult Run(string bootArguments, int timeoutSeconds)
+        {
+            ProcessStartInfo start = new ProcessStartInfo("qemu-system-x86_64",
+                "-machine pc -accel tcg -cpu qemu64 -m 256 -display none -serial stdio -monitor none -no-reboot "
+                + "-device isa-debug-exit,iobase=0xf4,iosize=0x04 " + bootArguments)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+            };
+
+            using Process process = Process.Start(start) ?? throw new InvalidOperationException("qemu-system-x86_64 did not start");
+            StringBuilder serial = new StringBuilder();
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data != null)
+                {
+                    lock (serial)
+                    {
+                        serial.Append(e.Data.Replace("\r", string.Empty)).Append('\n');
+                    }
+                }
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data != null)
+                {
+                    lock (serial)
+                    {
+                        serial.Append("[qemu] ").Append(e.Data).Append('\n');
+                    }
+                }
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            bool exited = process.WaitForExit(timeoutSeconds * 1000);
+            if (!exited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+
+            process.WaitForExit();
+            lock (serial)
+            {
+                return new QemuResult(exited ? process.ExitCode : -1, serial.ToString(), !exited);
+            }
+        }
+    }
+}

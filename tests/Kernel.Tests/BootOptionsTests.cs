@@ -1,0 +1,88 @@
+// Kernel settings from the command line and the allocation-free number formatting of the log.
+using System;
+using System.Text;
+using Bootstage.Kernel.Console;
+using Bootstage.Kernel.Core;
+
+namespace Bootstage.Kernel.Tests
+{
+    public class BootOptionsTests
+    {
+        private static BootOptions Parse(string text) => BootOptions.Parse(Encoding.ASCII.GetBytes(text));
+
+        [Fact]
+        public void Defaults_are_both_consoles_at_info_level()
+        {
+            BootOptions options = Parse("/bootstage.bin");
+            Assert.True(options.SerialConsole);
+            Assert.True(options.VgaConsole);
+            Assert.Equal(LogLevel.Info, options.LogLevel);
+            Assert.False(options.SelfTest);
+        }
+
+        [Theory]
+        [InlineData("console=serial", true, false)]
+        [InlineData("console=vga", false, true)]
+        [InlineData("console=both", true, true)]
+        public void Console_selects_the_outputs(string text, bool serial, bool vga)
+        {
+            BootOptions options = Parse(text);
+            Assert.Equal(serial, options.SerialConsole);
+            Assert.Equal(vga, options.VgaConsole);
+            Assert.False(options.UnknownConsole);
+        }
+
+        [Fact]
+        public void Unknown_values_are_flagged_and_defaults_kept()
+        {
+            BootOptions options = Parse("console=lpt1 loglevel=chatty");
+            Assert.True(options.UnknownConsole);
+            Assert.True(options.UnknownLogLevel);
+            Assert.True(options.SerialConsole && options.VgaConsole);
+            Assert.Equal(LogLevel.Info, options.LogLevel);
+        }
+
+        [Fact]
+        public void Loglevel_selftest_and_script_are_recognised()
+        {
+            BootOptions options = Parse("loglevel=debug selftest script=\"dhcp; sanboot\"");
+            Assert.Equal(LogLevel.Debug, options.LogLevel);
+            Assert.True(options.SelfTest);
+            Assert.True(options.HasScript);
+        }
+
+        [Theory]
+        [InlineData("panic-test=page-fault", (int)PanicTest.PageFault)]
+        [InlineData("panic-test=throw", (int)PanicTest.Throw)]
+        [InlineData("panic-test=other", (int)PanicTest.None)]
+        [InlineData("", (int)PanicTest.None)]
+        public void Panic_test_is_off_unless_named_exactly(string text, int expected)
+        {
+            Assert.Equal(expected, (int)Parse(text).PanicTest);
+        }
+
+        [Theory]
+        [InlineData(0UL, "0")]
+        [InlineData(7UL, "7")]
+        [InlineData(1234567890UL, "1234567890")]
+        [InlineData(ulong.MaxValue, "18446744073709551615")]
+        public void Decimal_formatting_matches_dotnet(ulong value, string expected)
+        {
+            Span<byte> buffer = stackalloc byte[20];
+            int count = NumberFormat.Decimal(value, buffer);
+            Assert.Equal(expected, Encoding.ASCII.GetString(buffer.Slice(0, count)));
+        }
+
+        [Theory]
+        [InlineData(0UL, 1, "0")]
+        [InlineData(0xABCUL, 1, "abc")]
+        [InlineData(0x1237UL, 8, "00001237")]
+        [InlineData(ulong.MaxValue, 4, "ffffffffffffffff")]
+        public void Hex_formatting_pads_and_uses_lower_case(ulong value, int minDigits, string expected)
+        {
+            Span<byte> buffer = stackalloc byte[16];
+            int count = NumberFormat.Hex(value, minDigits, buffer);
+            Assert.Equal(expected, Encoding.ASCII.GetString(buffer.Slice(0, count)));
+        }
+    }
+}
