@@ -3,6 +3,7 @@
 // flow is the self-test mode or an orderly stop.
 using System;
 using Bootstage.Drivers.HyperV.Hypervisor;
+using Bootstage.Drivers.HyperV.VmBus;
 using Bootstage.Kernel.Console;
 using Bootstage.Kernel.Hardware;
 using Bootstage.Kernel.Memory;
@@ -45,6 +46,7 @@ namespace Bootstage.Kernel.Core
             ProbeMsrFaultRecovery();
             StartClock();
             EnumeratePci();
+            ProbeHyperV();
         }
 
         protected internal override void Run()
@@ -197,6 +199,53 @@ namespace Bootstage.Kernel.Core
             }
 
             Log.Milestone("pci").Text(" devices=").Dec((ulong)count).End();
+        }
+
+        // The Hyper-V bring-up: hypervisor interface, VMBus connection, offers. Absent under QEMU.
+        private void ProbeHyperV()
+        {
+            HvHypervisor hypervisor = new HvHypervisor(_platform);
+            HvStatus status = hypervisor.Initialize();
+            if (status != HvStatus.Success)
+            {
+                Log.Milestone("hyperv").Text(status == HvStatus.NotPresent ? " status=absent" : " status=refused")
+                    .Text(" reason=0x").Hex((ulong)status).End();
+                if (status == HvStatus.FirmwareOwnsHypervisor)
+                {
+                    Log.Error("Hyper-V: GUEST_OS_ID says Generation 2 firmware owns the hypervisor interface; not touching it");
+                }
+
+                return;
+            }
+
+            VmBusConnection connection = new VmBusConnection(hypervisor);
+            status = connection.Connect();
+            if (status == HvStatus.VersionRefused)
+            {
+                Log.Error("VMBus: the host refused protocol 3.0 (WIN8_1); hosts older than Windows Server 2012 R2 are not supported");
+            }
+
+            if (status == HvStatus.Success)
+            {
+                status = connection.RequestOffers();
+            }
+
+            if (status != HvStatus.Success)
+            {
+                Log.Milestone("vmbus").Text(" status=failed reason=0x").Hex((ulong)status).End();
+                return;
+            }
+
+            Span<byte> text = stackalloc byte[VmBusGuid.TextLength];
+            for (int i = 0; i < connection.OfferCount; i++)
+            {
+                ref readonly VmBusOffer offer = ref connection.Offer(i);
+                LogLine line = Log.Begin(LogLevel.Info).Text("vmbus offer relid=").Dec(offer.RelId).Text(" class=");
+                line.Ascii(text.Slice(0, offer.ClassId.Format(text))).Text(" instance=");
+                line.Ascii(text.Slice(0, offer.InstanceId.Format(text))).End();
+            }
+
+            Log.Milestone("vmbus").Text(" version=0x").Hex(connection.Version).Text(" offers=").Dec((ulong)connection.OfferCount).End();
         }
 
         private static void WriteRegister(Span<byte> destination, int offset, uint value)

@@ -123,6 +123,11 @@ namespace System.Runtime.CompilerServices
     {
     }
 
+    // The modreq the compiler attaches to volatile fields.
+    public static class IsVolatile
+    {
+    }
+
     public static class RuntimeFeature
     {
         public const string ByRefFields = nameof(ByRefFields);

@@ -1,0 +1,321 @@
+// The Hyper-V hypervisor interface as a guest uses it (TLFS: "Hypercall Interface", "Synthetic
+// Interrupt Controller", "Inter-Partition Communication"; reference §3.1-3.4 and §5 items 1-7):
+// detect and check features, announce our guest OS identity, map the hypercall page, map the
+// SynIC message and event-flag pages, unmask the VMBus SINT, post messages and signal events, wait
+// for messages with a timeout, and the quiesce/reclaim pair used around the OS loader handoff.
+// Everything goes through IPlatform, so the same code runs in the image and against the host model.
+using System;
+using System.Threading;
+using Bootstage.Platform;
+
+namespace Bootstage.Drivers.HyperV.Hypervisor
+{
+    public sealed unsafe class HvHypervisor
+    {
+        /// <summary>The SINT VMBus messages arrive on.</summary>
+        public const int VmBusSint = 2;
+
+        /// <summary>SynIC message type of VMBus channel messages.</summary>
+        public const uint VmBusMessageType = 1;
+
+        public const int MaxMessagePayload = 240;
+
+        private const ushort HvCallPostMessage = 0x005C;
+        private const ushort HvCallSignalEvent = 0x005D;
+        private const ulong HypercallFast = 1UL << 16;
+
+        // HV_MESSAGE in a SIMP slot: type, payload size, flags, reserved, sender, payload.
+        private const int SlotSize = 256;
+        private const int SlotTypeOffset = 0;
+        private const int SlotSizeOffset = 4;
+        private const int SlotFlagsOffset = 5;
+        private const int SlotPayloadOffset = 16;
+        private const byte MessagePending = 1;
+        private const ulong SintVector = 0xF0;
+
+        // Feature bits this driver needs (CPUID 0x40000003).
+        private const uint RequiredFeatures = HypervisorInfo.FeatureTimeRefCount | HypervisorInfo.FeatureSynIc | HypervisorInfo.FeatureHypercall;
+        private const uint PrivilegePostMessages = 1u << 4;
+        private const uint PrivilegeSignalEvents = 1u << 5;
+
+        private readonly IPlatform _platform;
+        private HypervisorInfo _info;
+        private PhysicalRegion _hypercallPage;
+        private PhysicalRegion _messagePage;
+        private PhysicalRegion _eventPage;
+        private PhysicalRegion _inputPage;
+        private bool _mapped;
+        private ulong _messagesReceived;
+        private ulong _endOfMessages;
+        private ulong _reclaims;
+
+        public HvHypervisor(IPlatform platform)
+        {
+            _platform = platform;
+        }
+
+        public IPlatform Platform => _platform;
+
+        public HypervisorInfo Info => _info;
+
+        public bool IsMapped => _mapped;
+
+        public ulong MessagesReceived => _messagesReceived;
+
+        public ulong EndOfMessages => _endOfMessages;
+
+        /// <summary>How many times Reclaim found the SynIC taken and mapped it again.</summary>
+        public ulong Reclaims => _reclaims;
+
+        /// <summary>The event-flag page (SIEF) the host sets channel bits in.</summary>
+        public PhysicalRegion EventPage => _eventPage;
+
+        /// <summary>
+        /// Detects Hyper-V, checks the features we rely on, refuses a hypervisor interface that
+        /// Generation 2 firmware already owns, then maps the hypercall page and the SynIC.
+        /// </summary>
+        public HvStatus Initialize()
+        {
+            _info = HypervisorDetection.Detect(_platform);
+            if (!_info.HasHyperVInterface)
+            {
+                return HvStatus.NotPresent;
+            }
+
+            if ((_info.Features & RequiredFeatures) != RequiredFeatures
+                || (_info.Privileges & (PrivilegePostMessages | PrivilegeSignalEvents)) != (PrivilegePostMessages | PrivilegeSignalEvents))
+            {
+                return HvStatus.MissingFeature;
+            }
+
+            if (_platform.ReadMsr(HyperVMsr.GuestOsId, out ulong guestOsId) != PlatformStatus.Success)
+            {
+                return HvStatus.PlatformFault;
+            }
+
+            if (guestOsId == HyperVMsr.Gen2UefiGuestOsId)
+            {
+                return HvStatus.FirmwareOwnsHypervisor;
+            }
+
+            if (_hypercallPage.IsEmpty)
+            {
+                if (!Allocate(ref _hypercallPage) || !Allocate(ref _messagePage) || !Allocate(ref _eventPage) || !Allocate(ref _inputPage))
+                {
+                    return HvStatus.NoMemory;
+                }
+            }
+
+            return Map();
+        }
+
+        private bool Allocate(ref PhysicalRegion region)
+        {
+            return _platform.AllocatePages(1, out region) == PlatformStatus.Success;
+        }
+
+        // GUEST_OS_ID first (the hypercall page cannot be enabled without it), then the pages, then
+        // SCONTROL and the VMBus SINT.
+        private HvStatus Map()
+        {
+            if (_platform.WriteMsr(HyperVMsr.GuestOsId, HyperVMsr.BootstageGuestOsId) != PlatformStatus.Success
+                || _platform.WriteMsr(HyperVMsr.Hypercall, _hypercallPage.PhysicalAddress | HyperVMsr.Enable) != PlatformStatus.Success)
+            {
+                return HvStatus.PlatformFault;
+            }
+
+            new Span<byte>(_messagePage.VirtualAddress, (int)PhysicalRegion.PageSize).Clear();
+            new Span<byte>(_eventPage.VirtualAddress, (int)PhysicalRegion.PageSize).Clear();
+            if (_platform.WriteMsr(HyperVMsr.Simp, _messagePage.PhysicalAddress | HyperVMsr.Enable) != PlatformStatus.Success
+                || _platform.WriteMsr(HyperVMsr.Siefp, _eventPage.PhysicalAddress | HyperVMsr.Enable) != PlatformStatus.Success
+                || _platform.ReadMsr(HyperVMsr.SControl, out ulong scontrol) != PlatformStatus.Success
+                || _platform.WriteMsr(HyperVMsr.SControl, scontrol | HyperVMsr.Enable) != PlatformStatus.Success
+                || _platform.ReadMsr(HyperVMsr.Sint0 + VmBusSint, out ulong sint) != PlatformStatus.Success)
+            {
+                return HvStatus.PlatformFault;
+            }
+
+            // Polled: we never rely on the interrupt, but the SINT must be unmasked for delivery.
+            // Vector 0xF0 with auto-EOI: harmless if interrupts are ever enabled (the IDT returns
+            // from vectors >= 0x30 and auto-EOI needs no APIC acknowledgement).
+            ulong unmasked = (sint & ~(HyperVMsr.SintMasked | 0xFFUL)) | HyperVMsr.SintAutoEoi | SintVector;
+            if (_platform.WriteMsr(HyperVMsr.Sint0 + VmBusSint, unmasked) != PlatformStatus.Success)
+            {
+                return HvStatus.PlatformFault;
+            }
+
+            _mapped = true;
+            return HvStatus.Success;
+        }
+
+        /// <summary>True while SIMP still points at our message page with delivery enabled.</summary>
+        public bool IsSynicOwned()
+        {
+            if (_messagePage.IsEmpty || _platform.ReadMsr(HyperVMsr.Simp, out ulong simp) != PlatformStatus.Success)
+            {
+                return false;
+            }
+
+            return simp == (_messagePage.PhysicalAddress | HyperVMsr.Enable);
+        }
+
+        /// <summary>
+        /// Hands the hypervisor interface back before the OS loader runs: masks the VMBus SINT,
+        /// disables SIMP, SIEFP and the hypercall page and zeroes GUEST_OS_ID. SCONTROL stays set
+        /// (clearing it makes WS2016 hang). Pages and all VMBus state stay in memory for Reclaim.
+        /// </summary>
+        public void Quiesce()
+        {
+            if (!_mapped)
+            {
+                return;
+            }
+
+            if (_platform.ReadMsr(HyperVMsr.Sint0 + VmBusSint, out ulong sint) == PlatformStatus.Success)
+            {
+                _platform.WriteMsr(HyperVMsr.Sint0 + VmBusSint, sint | HyperVMsr.SintMasked);
+            }
+
+            _platform.WriteMsr(HyperVMsr.Simp, 0);
+            _platform.WriteMsr(HyperVMsr.Siefp, 0);
+            _platform.WriteMsr(HyperVMsr.Hypercall, 0);
+            _platform.WriteMsr(HyperVMsr.GuestOsId, 0);
+            _mapped = false;
+        }
+
+        /// <summary>
+        /// Called on re-entry (each INT 13 call): if the SynIC is still ours nothing happens and
+        /// <paramref name="reclaimed"/> is false; otherwise the hypercall page and SynIC are mapped
+        /// again and the caller must re-establish VMBus (the old connection is gone).
+        /// </summary>
+        public HvStatus Reclaim(out bool reclaimed)
+        {
+            reclaimed = false;
+            if (_mapped && IsSynicOwned())
+            {
+                return HvStatus.Success;
+            }
+
+            if (_hypercallPage.IsEmpty)
+            {
+                return HvStatus.NotPresent;
+            }
+
+            HvStatus status = Map();
+            if (status == HvStatus.Success)
+            {
+                reclaimed = true;
+                _reclaims++;
+            }
+
+            return status;
+        }
+
+        /// <summary>The partition reference counter in 100 ns units (the driver's clock).</summary>
+        public ulong ReferenceTime
+        {
+            get
+            {
+                _platform.ReadMsr(HyperVMsr.TimeRefCount, out ulong time);
+                return time;
+            }
+        }
+
+        /// <summary>HvPostMessage: sends one SynIC message to a connection (VMBus: connection 1).</summary>
+        public HvStatus PostMessage(uint connectionId, uint messageType, ReadOnlySpan<byte> payload)
+        {
+            if (payload.Length > MaxMessagePayload)
+            {
+                return HvStatus.InvalidParameter;
+            }
+
+            // The input block lives alone in its own page: 8-byte aligned and never across a page.
+            byte* input = (byte*)_inputPage.VirtualAddress;
+            new Span<byte>(input, 16 + MaxMessagePayload).Clear();
+            *(uint*)input = connectionId;
+            *(uint*)(input + 8) = messageType;
+            *(uint*)(input + 12) = (uint)payload.Length;
+            payload.CopyTo(new Span<byte>(input + 16, MaxMessagePayload));
+            ulong result = _platform.Hypercall(_hypercallPage.VirtualAddress, HvCallPostMessage, _inputPage.PhysicalAddress, 0);
+            return (HvStatus)(ushort)result;
+        }
+
+        /// <summary>HvSignalEvent (fast form): sets event flag <paramref name="flag"/> of a connection.</summary>
+        public HvStatus SignalEvent(uint connectionId, ushort flag)
+        {
+            ulong parameter = connectionId | ((ulong)flag << 32);
+            ulong result = _platform.Hypercall(_hypercallPage.VirtualAddress, HvCallSignalEvent | HypercallFast, parameter, 0);
+            return (HvStatus)(ushort)result;
+        }
+
+        /// <summary>
+        /// Takes the message waiting in the VMBus SINT slot, if any: copies its payload, frees the
+        /// slot and signals end-of-message so the hypervisor can deliver the next one.
+        /// </summary>
+        public bool TryReceiveMessage(Span<byte> buffer, out int length, out uint messageType)
+        {
+            byte* slot = (byte*)_messagePage.VirtualAddress + VmBusSint * SlotSize;
+            messageType = Volatile.Read(ref *(uint*)(slot + SlotTypeOffset));
+            if (messageType == 0)
+            {
+                length = 0;
+                return false;
+            }
+
+            // The size byte is the hypervisor's; never copy more than a slot holds or the caller has.
+            int size = slot[SlotSizeOffset];
+            if (size > MaxMessagePayload)
+            {
+                size = MaxMessagePayload;
+            }
+
+            length = size < buffer.Length ? size : buffer.Length;
+            new ReadOnlySpan<byte>(slot + SlotPayloadOffset, length).CopyTo(buffer);
+            bool pending = (Volatile.Read(ref slot[SlotFlagsOffset]) & MessagePending) != 0;
+            Volatile.Write(ref *(uint*)(slot + SlotTypeOffset), 0u);
+            _messagesReceived++;
+            if (pending)
+            {
+                SignalEndOfMessage();
+            }
+
+            return true;
+        }
+
+        /// <summary>Waits up to <paramref name="timeout100ns"/> for a message (see TryReceiveMessage).</summary>
+        public HvStatus WaitMessage(Span<byte> buffer, ulong timeout100ns, out int length, out uint messageType)
+        {
+            ulong start = ReferenceTime;
+            ulong lastEom = start;
+            while (true)
+            {
+                if (TryReceiveMessage(buffer, out length, out messageType))
+                {
+                    return HvStatus.Success;
+                }
+
+                ulong now = ReferenceTime;
+                if (now - start >= timeout100ns)
+                {
+                    return HvStatus.Timeout;
+                }
+
+                // A delivery lost to a busy slot is retried on EOM: nudge every millisecond while
+                // the slot stays empty (iPXE does the same; hosts are known to need it).
+                if (now - lastEom >= 10_000)
+                {
+                    SignalEndOfMessage();
+                    lastEom = now;
+                }
+
+                _platform.Pause();
+            }
+        }
+
+        private void SignalEndOfMessage()
+        {
+            _platform.WriteMsr(HyperVMsr.Eom, 0);
+            _endOfMessages++;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+// VMBus ring packet types, flags and descriptor layout (reference §3.8).
+namespace Bootstage.Drivers.HyperV.VmBus
+{
+    public static class VmBusPacketType
+    {
+        public const ushort DataInband = 6;
+        public const ushort DataUsingTransferPages = 7;
+        public const ushort DataUsingGpaDirect = 9;
+        public const ushort CancelRequest = 10;
+        public const ushort Completion = 11;
+
+        /// <summary>Descriptor flag: the sender wants a COMP packet with the same transaction id.</summary>
+        public const ushort CompletionRequested = 1;
+
+        public const int DescriptorSize = 16;
+        public const int TrailerSize = 8;
+    }
+
+    /// <summary>A received packet: valid until the next receive on the same ring.</summary>
+    public readonly ref struct VmBusPacket
+    {
+        public VmBusPacket(ushort type, ushort flags, ulong transactionId, System.ReadOnlySpan<byte> header, System.ReadOnlySpan<byte> payload)
+        {
+            Type = type;
+            Flags = flags;
+            TransactionId = transactionId;
+            Header = header;
+            Payload = payload;
+        }
+
+        public ushort Type { get; }
+
+        public ushort Flags { get; }
+
+        public ulong TransactionId { get; }
+
+        /// <summary>The descriptor and any type-specific header (transfer-page ranges), offset8 qwords long.</summary>
+        public System.ReadOnlySpan<byte> Header { get; }
+
+        /// <summary>The bytes after the header, to the end of the packet (including the sender's padding).</summary>
+        public System.ReadOnlySpan<byte> Payload { get; }
+
+        public bool WantsCompletion => (Flags & VmBusPacketType.CompletionRequested) != 0;
+    }
+}
