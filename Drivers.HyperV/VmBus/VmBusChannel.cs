@@ -235,64 +235,72 @@ namespace Bootstage.Drivers.HyperV.VmBus
                 return false;
             }
 
-            if (_pendingConsume != 0)
-            {
-                _inbound.Consume(_pendingRead, _pendingConsume);
-                _pendingConsume = 0;
-            }
-
-            long available = _inbound.Available(out uint read, out uint _);
-            if (available < 0)
-            {
-                _malformedPackets++;
-                _inbound.SkipAll();
-                return false;
-            }
-
-            if (available == 0)
-            {
-                return false;
-            }
-
             Span<byte> descriptor = stackalloc byte[VmBusPacketType.DescriptorSize];
-            if (available < VmBusPacketType.DescriptorSize + VmBusPacketType.TrailerSize)
+            while (true)
             {
-                return Malformed();
-            }
+                if (_pendingConsume != 0)
+                {
+                    _inbound.Consume(_pendingRead, _pendingConsume);
+                    _pendingConsume = 0;
+                }
 
-            _inbound.Peek(read, 0, descriptor);
-            ushort type = BinaryPrimitives.ReadUInt16LittleEndian(descriptor);
-            int headerLength = BinaryPrimitives.ReadUInt16LittleEndian(descriptor.Slice(2)) * 8;
-            int totalLength = BinaryPrimitives.ReadUInt16LittleEndian(descriptor.Slice(4)) * 8;
-            ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(descriptor.Slice(6));
-            ulong transactionId = BinaryPrimitives.ReadUInt64LittleEndian(descriptor.Slice(8));
-            if (headerLength < VmBusPacketType.DescriptorSize || totalLength < headerLength
-                || totalLength + VmBusPacketType.TrailerSize > available || totalLength > MaxReceivePacket)
-            {
-                return Malformed();
-            }
+                long available = _inbound.Available(out uint read, out uint _);
+                if (available < 0)
+                {
+                    // The host published an impossible write index.
+                    return Malformed();
+                }
 
-            _pendingRead = read;
-            _pendingConsume = (uint)(totalLength + VmBusPacketType.TrailerSize);
-            if (type != VmBusPacketType.DataInband && type != VmBusPacketType.DataUsingTransferPages
-                && type != VmBusPacketType.DataUsingGpaDirect && type != VmBusPacketType.Completion
-                && type != VmBusPacketType.CancelRequest)
-            {
-                // Well framed but of a type we have no use for: step over it.
-                _malformedPackets++;
-                return TryReceive(out packet);
-            }
+                if (available == 0)
+                {
+                    return false;
+                }
 
-            ReadOnlySpan<byte> bytes = _inbound.View(read, 0, totalLength);
-            if (bytes.IsEmpty)
-            {
-                _inbound.Peek(read, 0, new Span<byte>(_receiveScratch, 0, totalLength));
-                bytes = new ReadOnlySpan<byte>(_receiveScratch, 0, totalLength);
-            }
+                if (available < VmBusPacketType.DescriptorSize + VmBusPacketType.TrailerSize)
+                {
+                    return Malformed();
+                }
 
-            _packetsReceived++;
-            packet = new VmBusPacket(type, flags, transactionId, bytes.Slice(0, headerLength), bytes.Slice(headerLength));
-            return true;
+                _inbound.Peek(read, 0, descriptor);
+                ushort type = BinaryPrimitives.ReadUInt16LittleEndian(descriptor);
+                int headerLength = BinaryPrimitives.ReadUInt16LittleEndian(descriptor.Slice(2)) * 8;
+                int totalLength = BinaryPrimitives.ReadUInt16LittleEndian(descriptor.Slice(4)) * 8;
+                ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(descriptor.Slice(6));
+                ulong transactionId = BinaryPrimitives.ReadUInt64LittleEndian(descriptor.Slice(8));
+                if (headerLength < VmBusPacketType.DescriptorSize || totalLength < headerLength
+                    || totalLength + VmBusPacketType.TrailerSize > available)
+                {
+                    // The framing itself is broken: no packet boundary can be trusted after this.
+                    return Malformed();
+                }
+
+                _pendingRead = read;
+                _pendingConsume = (uint)(totalLength + VmBusPacketType.TrailerSize);
+                if (totalLength > MaxReceivePacket || !IsKnownType(type))
+                {
+                    // Well framed but oversized or of no use to us: step over exactly this packet.
+                    _malformedPackets++;
+                    continue;
+                }
+
+                ReadOnlySpan<byte> bytes = _inbound.View(read, 0, totalLength);
+                if (bytes.IsEmpty)
+                {
+                    _inbound.Peek(read, 0, new Span<byte>(_receiveScratch, 0, totalLength));
+                    bytes = new ReadOnlySpan<byte>(_receiveScratch, 0, totalLength);
+                }
+
+                _packetsReceived++;
+                packet = new VmBusPacket(type, flags, transactionId, bytes.Slice(0, headerLength), bytes.Slice(headerLength));
+                return true;
+            }
+        }
+
+        private static bool IsKnownType(ushort type)
+        {
+            return type == VmBusPacketType.DataInband || type == VmBusPacketType.DataUsingTransferPages
+                || type == VmBusPacketType.DataUsingGpaDirect || type == VmBusPacketType.Completion
+                || type == VmBusPacketType.CancelRequest;
         }
 
         private bool Malformed()

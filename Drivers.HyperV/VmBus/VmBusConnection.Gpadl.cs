@@ -64,19 +64,13 @@ namespace Bootstage.Drivers.HyperV.VmBus
                 return status;
             }
 
-            status = WaitFor(VmBusMessage.GpadlCreated, VmBusMessage.GpadlId, id, out int length);
-            if (status != HvStatus.Success)
+            status = WaitForStatus(VmBusMessage.GpadlCreated, VmBusMessage.GpadlId, id, VmBusMessage.GpadlCreatedStatus);
+            if (status == HvStatus.Success)
             {
-                return status;
+                gpadlId = id;
             }
 
-            if (length < VmBusMessage.GpadlCreatedStatus + 4 || BinaryPrimitives.ReadUInt32LittleEndian(_reply.AsSpan(VmBusMessage.GpadlCreatedStatus)) != 0)
-            {
-                return HvStatus.ProtocolError;
-            }
-
-            gpadlId = id;
-            return HvStatus.Success;
+            return status;
         }
 
         /// <summary>GPADL_TEARDOWN and wait for GPADL_TORNDOWN: afterwards the host no longer touches the pages.</summary>
@@ -116,13 +110,19 @@ namespace Bootstage.Drivers.HyperV.VmBus
                 return status;
             }
 
-            status = WaitFor(VmBusMessage.OpenChannelResult, VmBusMessage.OpenId, openId, out int length);
+            return WaitForStatus(VmBusMessage.OpenChannelResult, VmBusMessage.OpenId, openId, VmBusMessage.OpenResultStatus);
+        }
+
+        // Waits for a reply that carries a u32 status (0 = success) at statusOffset.
+        private HvStatus WaitForStatus(uint type, int matchOffset, uint matchValue, int statusOffset)
+        {
+            HvStatus status = WaitFor(type, matchOffset, matchValue, out int length);
             if (status != HvStatus.Success)
             {
                 return status;
             }
 
-            if (length < VmBusMessage.OpenResultStatus + 4 || BinaryPrimitives.ReadUInt32LittleEndian(_reply.AsSpan(VmBusMessage.OpenResultStatus)) != 0)
+            if (length < statusOffset + 4 || BinaryPrimitives.ReadUInt32LittleEndian(_reply.AsSpan(statusOffset)) != 0)
             {
                 return HvStatus.ProtocolError;
             }
