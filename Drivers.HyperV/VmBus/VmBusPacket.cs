@@ -41,5 +41,31 @@ namespace Bootstage.Drivers.HyperV.VmBus
         public System.ReadOnlySpan<byte> Payload { get; }
 
         public bool WantsCompletion => (Flags & VmBusPacketType.CompletionRequested) != 0;
+
+        /// <summary>Transfer-page packets: the page set id and number of ranges, if the header holds them.</summary>
+        public bool TryGetTransferPages(out ushort pageSetId, out int rangeCount)
+        {
+            pageSetId = 0;
+            rangeCount = 0;
+            if (Type != VmBusPacketType.DataUsingTransferPages || Header.Length < VmBusPacketType.DescriptorSize + 8)
+            {
+                return false;
+            }
+
+            pageSetId = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(Header.Slice(16));
+            uint count = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(Header.Slice(20));
+            // Only ranges that lie inside the header the host framed count; the count field is the host's word.
+            uint fits = (uint)(Header.Length - VmBusPacketType.DescriptorSize - 8) / 8;
+            rangeCount = (int)(count < fits ? count : fits);
+            return true;
+        }
+
+        /// <summary>Range <paramref name="index"/> of a transfer-page packet: bytes at an offset in the page set.</summary>
+        public void GetTransferRange(int index, out uint byteCount, out uint byteOffset)
+        {
+            System.ReadOnlySpan<byte> range = Header.Slice(VmBusPacketType.DescriptorSize + 8 + index * 8, 8);
+            byteCount = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(range);
+            byteOffset = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(range.Slice(4));
+        }
     }
 }

@@ -128,6 +128,35 @@ namespace Bootstage.Platform.Testing
 
         public virtual ulong VirtualToPhysical(void* address) => (ulong)address;
 
+        /// <summary>
+        /// Whether the <paramref name="length"/> bytes at <paramref name="physicalAddress"/> lie inside one run
+        /// handed out by <see cref="AllocatePages"/> and not yet freed, and where they are. A host model checks
+        /// every guest-supplied address with this before touching it, so a bad guest pointer becomes a
+        /// reported failure instead of a wild access in the test process.
+        /// </summary>
+        public bool TryGetGuestMemory(ulong physicalAddress, ulong length, out void* pointer)
+        {
+            foreach ((ulong start, uint pages) in _allocations)
+            {
+                ulong size = (ulong)pages * PhysicalRegion.PageSize;
+                if (physicalAddress < start)
+                {
+                    continue;
+                }
+
+                // Subtractions only, so a huge address or length cannot wrap around and pass.
+                ulong offset = physicalAddress - start;
+                if (offset < size && length <= size - offset)
+                {
+                    pointer = PhysicalToVirtual(physicalAddress);
+                    return true;
+                }
+            }
+
+            pointer = null;
+            return false;
+        }
+
         public virtual ulong Hypercall(void* hypercallPage, ulong control, ulong inputPhysical, ulong outputPhysical)
         {
             // No hypervisor: HV_STATUS_INVALID_HYPERCALL_CODE.

@@ -1,0 +1,99 @@
+// Quiesce before the OS loader and reclaim afterwards ([a]): an enlightened loader (WS2016
+// winload) takes the SynIC and re-initiates contact; our next entry finds SIMP not ours, maps it
+// again, reconnects, re-enumerates, sends no teardown for the old channel and GPADLs, and each
+// driver re-opens its device while keeping its upper-layer state.
+using System;
+using Bootstage.Drivers.HyperV.Hypervisor;
+using Bootstage.Drivers.HyperV.VmBus;
+using Bootstage.HyperV.HostModel;
+using HostMessage = Bootstage.HyperV.HostModel.VmBusMessageType;
+using HvStatus = Bootstage.Drivers.HyperV.Hypervisor.HvStatus;
+
+namespace Bootstage.Drivers.HyperV.Tests
+{
+    public class ReclaimTests
+    {
+        [Theory]
+        [InlineData(LoaderSimpMode.HostPage)]
+        [InlineData(LoaderSimpMode.Disabled)]
+        public void Reclaims_connection_after_enlightened_loader_takes_SIMP(LoaderSimpMode mode)
+        {
+            using Guest guest = new Guest(HostProfile.WS2016);
+            Guid instance = Guid.NewGuid();
+            HostChannel host = guest.Host.AddChannel(Guest.NetworkClass, instance, new EchoDevice());
+            guest.BringUp();
+            RecordingDriver driver = new RecordingDriver(VmBusClass.Network);
+            guest.Bus.Register(driver);
+            Assert.Equal(1, guest.Bus.ProbeAll());
+            VmBusDevice device = guest.Bus.Device(0);
+            uint oldGpadl = host.RingGpadlId;
+
+            guest.Hypervisor.Quiesce();
+            Assert.Equal(LoaderOutcome.TookOver, guest.Host.EnlightenedLoaderTakeover(mode));
+            Assert.False(host.IsOpen);
+
+            int teardownsBefore = guest.Host.Trace.Counters.TeardownsReceived;
+            Assert.Equal(HvStatus.Success, guest.Hypervisor.Reclaim(out bool reclaimed));
+            Assert.True(reclaimed);
+            Assert.Equal(HvStatus.Success, guest.Bus.Reset());
+
+            Assert.True(guest.Hypervisor.IsSynicOwned());
+            Assert.Equal(HyperVMsr.BootstageGuestOsId, guest.Host.GuestOsId);
+            Assert.Equal(1, driver.Resets);
+            Assert.Equal(1, driver.Probes);
+            Assert.Same(device, guest.Bus.Device(0));
+            Assert.Equal("upper-layer state", device.DriverState);
+            Assert.True(device.Channel.IsOpen);
+            Assert.True(host.IsOpen);
+            Assert.NotEqual(oldGpadl, host.RingGpadlId);
+            Assert.Equal(teardownsBefore, guest.Host.Trace.Counters.TeardownsReceived);
+
+            // The re-opened channel carries traffic.
+            Assert.Equal(HvStatus.Success, device.Channel.SendInband(new byte[] { 5, 6 }, 3, false));
+            bool received = false;
+            for (int spin = 0; spin < 100 && !received; spin++)
+            {
+                received = device.Channel.TryReceive(out VmBusPacket packet) && packet.TransactionId == 3;
+                guest.Host.Pause();
+            }
+
+            Assert.True(received);
+        }
+
+        [Fact]
+        public void Reclaim_after_our_own_quiesce_reconnects_even_without_a_loader()
+        {
+            using Guest guest = new Guest(HostProfile.WS2016);
+            guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), new EchoDevice());
+            guest.BringUp();
+            RecordingDriver driver = new RecordingDriver(VmBusClass.Network);
+            guest.Bus.Register(driver);
+            guest.Bus.ProbeAll();
+            guest.Hypervisor.Quiesce();
+            Assert.Equal(HvStatus.Success, guest.Hypervisor.Reclaim(out bool reclaimed));
+            Assert.True(reclaimed);
+            Assert.Equal(HvStatus.Success, guest.Bus.Reset());
+            Assert.Equal(1, driver.Resets);
+            Assert.True(guest.Bus.Device(0).Channel.IsOpen);
+            Assert.Equal(2, guest.Host.Trace.Counters.Posted(HostMessage.RequestOffers));
+        }
+
+        [Fact]
+        public void A_device_whose_offer_is_gone_after_reclaim_is_removed()
+        {
+            using Guest guest = new Guest(HostProfile.WS2016);
+            HostChannel host = guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), new EchoDevice());
+            guest.BringUp();
+            RecordingDriver driver = new RecordingDriver(VmBusClass.Network);
+            guest.Bus.Register(driver);
+            guest.Bus.ProbeAll();
+            guest.Hypervisor.Quiesce();
+            guest.Host.EnlightenedLoaderTakeover();
+            guest.Host.RescindChannel(host);
+            guest.Hypervisor.Reclaim(out _);
+            guest.Bus.Reset();
+            Assert.Equal(1, driver.Removes);
+            Assert.False(guest.Bus.Device(0).Present);
+        }
+    }
+}

@@ -1,0 +1,306 @@
+// The simulated Hyper-V host ("host model"): a SimulatedPlatform whose CPUID, MSRs and hypercalls
+// behave like the Microsoft hypervisor and whose VMBus host answers the guest's channel messages
+// (reference/hyperv-protocol.md §3 and §5; shared/DESIGN.md "The Hyper-V host model").
+// It is synchronous and single-threaded: host-side work (processing posted messages, running device
+// backends, flushing rings) happens inside the guest's own platform calls — hypercalls, EOM writes,
+// Pause, TIME_REF_COUNT and TSC reads — so a polling guest makes progress and times out
+// deterministically against the virtual clock. This file holds construction, state inspection and
+// the host's work loop; MSRs, hypercalls and the loader actor live in the other HyperVHost.*.cs parts.
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Text;
+using Bootstage.Platform;
+using Bootstage.Platform.Testing;
+
+namespace Bootstage.HyperV.HostModel
+{
+    /// <summary>Who wrote the SIMP MSR last.</summary>
+    public enum SimpOwner
+    {
+        None,
+        Guest,
+        Loader,
+    }
+
+    public unsafe partial class HyperVHost : SimulatedPlatform
+    {
+        private readonly SynIc _synIc;
+        private readonly Queue<byte[]> _posted = new();
+        private readonly uint _features;
+        private readonly uint _privileges;
+        private bool _pumping;
+
+        public HyperVHost(HostProfile profile = HostProfile.WS2016, HostOptions? options = null)
+        {
+            Profile = profile;
+            Options = options ?? new HostOptions();
+            _features = Options.FeatureMask ?? HvFeature.DefaultFeatures;
+            _privileges = Options.PrivilegeMask ?? HvFeature.DefaultPrivileges;
+            _synIc = new SynIc(this);
+            VmBus = new VmBusHost(this);
+            if (Options.Gen2UefiOwnsHyperV)
+            {
+                GuestOsId = HostProfiles.Gen2UefiGuestOsId;
+            }
+
+            DefineCpuid();
+        }
+
+        public HostProfile Profile { get; }
+
+        public HostOptions Options { get; }
+
+        public HostTrace Trace { get; } = new();
+
+        public HostFaults Faults { get; } = new();
+
+        public VmBusHost VmBus { get; }
+
+        /// <summary>GUEST_OS_ID as the guest (or firmware) left it.</summary>
+        public ulong GuestOsId { get; private set; }
+
+        /// <summary>The raw HYPERCALL MSR.</summary>
+        public ulong HypercallMsr { get; private set; }
+
+        public bool HypercallEnabled => (HypercallMsr & HvMsr.EnableBit) != 0;
+
+        public ulong HypercallPageAddress => HypercallMsr & HvMsr.PageAddressMask;
+
+        public bool SynIcEnabled => _synIc.ScontrolEnabled;
+
+        public ulong SimpMsr => _synIc.Simp;
+
+        public bool SimpEnabled => _synIc.SimpEnabled;
+
+        public ulong SimpAddress => _synIc.Simp & HvMsr.PageAddressMask;
+
+        public ulong SiefpMsr => _synIc.Siefp;
+
+        public bool SiefpEnabled => _synIc.SiefpEnabled;
+
+        public SimpOwner SimpOwner { get; private set; }
+
+        public bool Sint2Masked => _synIc.IsMasked(VmBusConstants.MessageSint);
+
+        /// <summary>The virtual clock, in TIME_REF_COUNT units (100 ns).</summary>
+        public ulong TimeRefCount { get; private set; }
+
+        /// <summary>Guest posts accepted but not yet processed by the VMBus host.</summary>
+        public int PendingPostCount => _posted.Count;
+
+        public uint NegotiatedVersion => VmBus.NegotiatedVersion;
+
+        public bool IsConnected => VmBus.IsConnected;
+
+        public IReadOnlyList<HostChannel> Channels => VmBus.Channels;
+
+        public IReadOnlyCollection<uint> LiveGpadlIds => VmBus.LiveGpadlIds;
+
+        public bool IsSintMasked(int sint) => _synIc.IsMasked(sint);
+
+        public ulong GetSint(int sint) => _synIc.GetSint(sint);
+
+        /// <summary>Messages queued for a SINT that have not reached its SIMP slot.</summary>
+        public int PendingMessageCount(int sint = VmBusConstants.MessageSint) => _synIc.QueueLength(sint);
+
+        /// <summary>Adds a device the host offers; relids are handed out from 1 in the order channels are added.</summary>
+        public HostChannel AddChannel(Guid classId, Guid instanceId, IHostDevice? device = null) => VmBus.AddChannel(classId, instanceId, device ?? new AutoCompleteDevice(), false);
+
+        /// <summary>Sends an unsolicited OFFER for <paramref name="channel"/> now (hot add).</summary>
+        public void OfferChannel(HostChannel channel) => VmBus.SendOffer(channel);
+
+        /// <summary>Sends RESCIND_CHANNELOFFER for <paramref name="channel"/>; it is offered no more.</summary>
+        public void RescindChannel(HostChannel channel) => VmBus.Rescind(channel);
+
+        /// <summary>Queues any VMBus message (header included, ≤ 240 bytes) to the guest, through the fault knobs.</summary>
+        public void SendMessage(byte[] message)
+        {
+            if (message.Length < VmBusConstants.MessageHeaderSize || message.Length > SynIcLayout.MaxPayload)
+            {
+                throw new ArgumentException("A VMBus message is 8 to 240 bytes.", nameof(message));
+            }
+
+            SendVmBusMessage(message);
+        }
+
+        /// <summary>Queues a raw SynIC message on any SINT (e.g. a hypervisor message type with the MSB set).</summary>
+        public void PostSynIcMessage(int sint, uint messageType, byte[] payload)
+        {
+            if (payload.Length > SynIcLayout.MaxPayload || sint < 0 || sint >= SynIcLayout.SintCount)
+            {
+                throw new ArgumentException("A SynIC message carries at most 240 bytes on SINT 0–15.", nameof(payload));
+            }
+
+            _synIc.Enqueue(sint, messageType, payload);
+        }
+
+        /// <summary>Releases every message held back by <see cref="HostFaults.DelayNext"/> now.</summary>
+        public void ReleaseDelayedMessages()
+        {
+            foreach (byte[] message in Faults.TakeAllDelayed())
+            {
+                AddTrace(TraceDirection.Host, TraceKind.Fault, ReadType(message), "delayed message released");
+                _synIc.Enqueue(VmBusConstants.MessageSint, VmBusConstants.SynIcMessageType, message);
+            }
+        }
+
+        /// <summary>Runs the host's pending work, as every guest platform call does.</summary>
+        public void RunHost() => Pump();
+
+        public override void Pause()
+        {
+            TimeRefCount += Options.TimeRefStep;
+            Pump();
+        }
+
+        public override void Halt()
+        {
+            TimeRefCount += Options.TimeRefStep;
+            Pump();
+        }
+
+        public override ulong ReadTimestampCounter()
+        {
+            ulong value = base.ReadTimestampCounter();
+            Pump();
+            return value;
+        }
+
+        internal SynIc SynIcState => _synIc;
+
+        internal void AddTrace(TraceDirection direction, TraceKind kind, uint code, string detail) => Trace.Add(direction, kind, code, detail);
+
+        /// <summary>The VMBus host's way out to the guest: fault knobs first, then the SINT 2 queue.</summary>
+        internal void SendVmBusMessage(byte[] message)
+        {
+            VmBusMessageType type = (VmBusMessageType)ReadType(message);
+            if (Faults.TakeInjections(type, out List<byte[]>? injected) && injected != null)
+            {
+                foreach (byte[] extra in injected)
+                {
+                    AddTrace(TraceDirection.Host, TraceKind.Fault, ReadType(extra), $"injected before {type}");
+                    _synIc.Enqueue(VmBusConstants.MessageSint, VmBusConstants.SynIcMessageType, extra);
+                }
+            }
+
+            if (Faults.TakeDrop(type))
+            {
+                AddTrace(TraceDirection.Host, TraceKind.Fault, (uint)type, "dropped");
+                return;
+            }
+
+            if (Faults.TakeDelay(type, out int deliveries))
+            {
+                AddTrace(TraceDirection.Host, TraceKind.Fault, (uint)type, $"delayed by {deliveries} deliveries");
+                Faults.HoldBack(message, deliveries);
+                return;
+            }
+
+            _synIc.Enqueue(VmBusConstants.MessageSint, VmBusConstants.SynIcMessageType, message);
+            if (Faults.TakeDuplicate(type))
+            {
+                AddTrace(TraceDirection.Host, TraceKind.Fault, (uint)type, "duplicated");
+                _synIc.Enqueue(VmBusConstants.MessageSint, VmBusConstants.SynIcMessageType, (byte[])message.Clone());
+            }
+        }
+
+        /// <summary>Called by the SynIC each time a message lands in a SIMP slot.</summary>
+        internal void OnSynIcDelivered(int sint, uint messageType, byte[] payload)
+        {
+            if (sint != VmBusConstants.MessageSint || messageType != VmBusConstants.SynIcMessageType)
+            {
+                AddTrace(TraceDirection.HostToGuest, TraceKind.Message, messageType, $"SynIC message on SINT {sint}");
+                return;
+            }
+
+            VmBusMessageType type = (VmBusMessageType)ReadType(payload);
+            Trace.Counters.CountDelivered(type);
+            AddTrace(TraceDirection.HostToGuest, TraceKind.Message, (uint)type, VmBusMessageText.Describe(payload));
+            List<byte[]>? due = Faults.CountDelivery();
+            if (due != null)
+            {
+                foreach (byte[] message in due)
+                {
+                    AddTrace(TraceDirection.Host, TraceKind.Fault, ReadType(message), "delayed message released");
+                    _synIc.Enqueue(VmBusConstants.MessageSint, VmBusConstants.SynIcMessageType, message, attemptDelivery: false);
+                }
+            }
+        }
+
+        /// <summary>Whether the range lies in memory the guest allocated.</summary>
+        internal bool IsGuestMemory(ulong address, ulong length) => TryGetGuestMemory(address, length, out void* _);
+
+        internal bool TryReadGuest(ulong address, Span<byte> destination)
+        {
+            if (!TryGetGuestMemory(address, (ulong)destination.Length, out void* pointer))
+            {
+                return false;
+            }
+
+            new ReadOnlySpan<byte>(pointer, destination.Length).CopyTo(destination);
+            return true;
+        }
+
+        internal bool TryWriteGuest(ulong address, ReadOnlySpan<byte> source)
+        {
+            if (!TryGetGuestMemory(address, (ulong)source.Length, out void* pointer))
+            {
+                return false;
+            }
+
+            source.CopyTo(new Span<byte>(pointer, source.Length));
+            return true;
+        }
+
+        /// <summary>
+        /// The host's work loop. Posted messages are processed only while no earlier reply is still waiting
+        /// for the SIMP slot: the host does not race ahead of a guest that has not taken its answers, so
+        /// unconsumed replies back up into the 16-entry post queue and HvPostMessage reports
+        /// INSUFFICIENT_BUFFERS, as on a real host.
+        /// </summary>
+        private void Pump()
+        {
+            if (_pumping)
+            {
+                return;
+            }
+
+            _pumping = true;
+            try
+            {
+                while (_posted.Count > 0 && _synIc.QueueLength(VmBusConstants.MessageSint) == 0)
+                {
+                    VmBus.Process(_posted.Dequeue());
+                }
+
+                VmBus.RunDevices();
+            }
+            finally
+            {
+                _pumping = false;
+            }
+        }
+
+        private void DefineCpuid()
+        {
+            SetCpuid(0, 0, 0xD, Ascii("Genu"), Ascii("ntel"), Ascii("ineI"));
+
+            // CPUID.1:ECX[31] is the hypervisor-present bit.
+            SetCpuid(1, 0, 0x000306A9, 0, 1u << 31, 0);
+            SetCpuid(0x40000000, 0, 0x40000005, Ascii("Micr"), Ascii("osof"), Ascii("t Hv"));
+            SetCpuid(0x40000001, 0, HvFeature.InterfaceSignature, 0, 0, 0);
+            (uint build, ushort major, ushort minor) = HostProfiles.HypervisorVersion(Profile);
+            SetCpuid(0x40000002, 0, build, ((uint)major << 16) | minor, 0, 0);
+            SetCpuid(0x40000003, 0, _features, _privileges, 0, 0);
+
+            // Hints: no recommendations; spin-lock retries 0xFFFFFFFF means "never notify".
+            SetCpuid(0x40000004, 0, 0, 0xFFFFFFFF, 0, 0);
+            SetCpuid(0x40000005, 0, 64, 64, 0, 0);
+        }
+
+        private static uint Ascii(string four) => BinaryPrimitives.ReadUInt32LittleEndian(Encoding.ASCII.GetBytes(four));
+
+        internal static uint ReadType(byte[] message) => message.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(message) : 0;
+    }
+}
