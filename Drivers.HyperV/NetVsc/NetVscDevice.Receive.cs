@@ -83,9 +83,9 @@ namespace Bootstage.Drivers.HyperV.NetVsc
                 return;
             }
 
-            ulong slot = id - TransmitTransactionBase;
-            if (id >= TransmitTransactionBase && slot < TransmitSlots && _slotBusy[slot])
+            if (id >= TransmitTransactionBase && id - TransmitTransactionBase < TransmitSlots && _slotBusy[(int)(id - TransmitTransactionBase)])
             {
+                int slot = (int)(id - TransmitTransactionBase);
                 _slotBusy[slot] = false;
                 if (packet.Payload.Length >= 8 && BinaryPrimitives.ReadUInt32LittleEndian(packet.Payload.Slice(4)) != NvspMessage.StatusSuccess)
                 {

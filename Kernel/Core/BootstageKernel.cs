@@ -3,7 +3,9 @@
 // flow is the self-test mode or an orderly stop.
 using System;
 using Bootstage.Drivers.HyperV.Hypervisor;
+using Bootstage.Drivers.HyperV.NetVsc;
 using Bootstage.Drivers.HyperV.VmBus;
+using Bootstage.Drivers.Net;
 using Bootstage.Kernel.Console;
 using Bootstage.Kernel.Hardware;
 using Bootstage.Kernel.Memory;
@@ -246,6 +248,21 @@ namespace Bootstage.Kernel.Core
             }
 
             Log.Milestone("vmbus").Text(" version=0x").Hex(connection.Version).Text(" offers=").Dec((ulong)connection.OfferCount).End();
+
+            VmBusBus bus = new VmBusBus(connection);
+            NetVscDriver netvsc = new NetVscDriver();
+            bus.Register(netvsc);
+            bus.ProbeAll();
+            Span<byte> mac = stackalloc byte[MacAddress.TextLength];
+            for (int i = 0; i < netvsc.DeviceCount; i++)
+            {
+                NetVscDevice nic = netvsc.Device(i);
+                nic.Mac.Format(mac);
+                Log.Begin(LogLevel.Info).Ascii(nic.Name).Text(nic.IsOpen ? " up" : " failed").Text(" mac=").Ascii(mac)
+                    .Text(nic.Link == LinkState.Up ? " link=up" : " link=down").Text(" nvsp=0x").Hex(nic.NvspVersion).End();
+            }
+
+            Log.Milestone("netvsc").Text(" devices=").Dec((ulong)netvsc.DeviceCount).End();
         }
 
         private static void WriteRegister(Span<byte> destination, int offset, uint value)
