@@ -59,6 +59,9 @@ namespace Bootstage.Drivers.HyperV.NetVsc
 
         public uint NvspVersion => _nvspVersion;
 
+        /// <summary>The receive buffer the host writes into; received frames are views into it.</summary>
+        public PhysicalRegion ReceiveBuffer => _receiveBuffer;
+
         public ulong Resets => _resets;
 
         /// <summary>Set when a reset found a different MAC than before (the device object keeps the old one).</summary>
