@@ -263,6 +263,28 @@ namespace Bootstage.Kernel.Core
             }
 
             Log.Milestone("netvsc").Text(" devices=").Dec((ulong)netvsc.DeviceCount).End();
+            SelectBootNic(netvsc);
+        }
+
+        // `bootnic=<mac|instance uuid>` picks among several NICs; otherwise the first with link up.
+        private static void SelectBootNic(NetVscDriver netvsc)
+        {
+            NetDevice[] nics = new NetDevice[NetVscDriver.MaxDevices];
+            for (int i = 0; i < netvsc.DeviceCount; i++)
+            {
+                nics[i] = netvsc.Device(i);
+            }
+
+            new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).TryGet("bootnic"u8, out ReadOnlySpan<byte> selector);
+            int chosen = Bootstage.Boot.BootNicSelector.Select(selector, nics, netvsc.DeviceCount);
+            if (chosen < 0)
+            {
+                Log.Begin(LogLevel.Error).Text("bootnic=").Ascii(selector).Text(" matches no network device").End();
+                Log.Milestone("bootnic").Text(" device=none").End();
+                return;
+            }
+
+            Log.Milestone("bootnic").Text(" device=").Ascii(nics[chosen].Name).End();
         }
 
         private static void WriteRegister(Span<byte> destination, int offset, uint value)
