@@ -13,10 +13,12 @@ namespace Bootstage.Drivers.HyperV.Tests
 {
     public class VmBusChannelTests
     {
-        private static (Guest Guest, VmBusDevice Device, HostChannel Host) OpenEcho(EchoDevice? echo = null)
+        private static (Guest Guest, VmBusDevice Device, HostChannel Host) OpenEcho(EchoDevice? echo = null) => Open(echo ?? new EchoDevice());
+
+        private static (Guest Guest, VmBusDevice Device, HostChannel Host) Open(IHostDevice backend)
         {
             Guest guest = new Guest();
-            HostChannel host = guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), echo ?? new EchoDevice());
+            HostChannel host = guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), backend);
             guest.BringUp();
             guest.Bus.Register(new RecordingDriver(VmBusClass.Network));
             Assert.Equal(1, guest.Bus.ProbeAll());
@@ -100,21 +102,17 @@ namespace Bootstage.Drivers.HyperV.Tests
         public void Gpa_direct_packets_describe_the_buffer_pages_to_the_host()
         {
             AutoCompleteDevice recorder = new AutoCompleteDevice();
-            Guest guest = new Guest();
+            (Guest guest, VmBusDevice device, HostChannel _) = Open(recorder);
             using (guest)
             {
-                guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), recorder);
-                guest.BringUp();
-                guest.Bus.Register(new RecordingDriver(VmBusClass.Network));
-                guest.Bus.ProbeAll();
-                VmBusChannel channel = guest.Bus.Device(0).Channel;
+                VmBusChannel channel = device.Channel;
                 Assert.Equal(Bootstage.Platform.PlatformStatus.Success, guest.Host.AllocatePages(2, out Bootstage.Platform.PhysicalRegion buffer));
                 ulong address = buffer.PhysicalAddress + 4000;
                 Assert.Equal(HvStatus.Success, channel.SendGpaDirect(new byte[] { 7 }, address, 200, 77, requestCompletion: true));
                 Assert.True(Receive(channel, guest, out ushort type, out ulong id, out _));
                 Assert.Equal(PacketType.Completion, type);
                 Assert.Equal(77UL, id);
-                GuestPacket sent = guest.Host.Channels[0].Device is AutoCompleteDevice d ? d.Received.Last() : throw new InvalidOperationException();
+                GuestPacket sent = recorder.Received.Last();
                 Assert.Equal(2, sent.GpaRanges[0].Pfns.Length);
                 Assert.Equal(4000u, sent.GpaRanges[0].ByteOffset);
                 Assert.Equal(200u, sent.GpaRanges[0].ByteCount);
@@ -234,14 +232,10 @@ namespace Bootstage.Drivers.HyperV.Tests
         public void A_cancel_packet_reaches_the_host_with_its_transaction_id()
         {
             AutoCompleteDevice recorder = new AutoCompleteDevice();
-            Guest guest = new Guest();
+            (Guest guest, VmBusDevice device, HostChannel _) = Open(recorder);
             using (guest)
             {
-                guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), recorder);
-                guest.BringUp();
-                guest.Bus.Register(new RecordingDriver(VmBusClass.Network));
-                guest.Bus.ProbeAll();
-                Assert.Equal(HvStatus.Success, guest.Bus.Device(0).Channel.SendCancel(0x77));
+                Assert.Equal(HvStatus.Success, device.Channel.SendCancel(0x77));
                 guest.Host.RunHost();
                 GuestPacket cancel = recorder.Received.Last();
                 Assert.Equal(0x77UL, cancel.TransactionId);
