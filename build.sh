@@ -22,6 +22,7 @@ packages=(
     "isolinux:/usr/lib/ISOLINUX/isolinux.bin"
     "syslinux-common:/usr/lib/syslinux/modules/bios/mboot.c32"
     "binutils:/usr/bin/ld"
+    "libslirp0:/usr/lib/x86_64-linux-gnu/libslirp.so.0"
 )
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
