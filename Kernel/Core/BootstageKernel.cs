@@ -6,6 +6,7 @@ using Bootstage.Drivers.HyperV.Hypervisor;
 using Bootstage.Drivers.HyperV.NetVsc;
 using Bootstage.Drivers.HyperV.VmBus;
 using Bootstage.Drivers.Net;
+using Bootstage.Drivers.Virtio;
 using Bootstage.Kernel.Console;
 using Bootstage.Kernel.Hardware;
 using Bootstage.Kernel.Memory;
@@ -31,6 +32,10 @@ namespace Bootstage.Kernel.Core
         private readonly BareMetalPlatform _platform;
         private HypervisorInfo _hypervisor;
         private Clock _clock;
+        private PciBus _pciBus;
+        private PciDevice[] _pciDevices;
+        private int _pciCount;
+        private VirtioNetDevice _virtioNet;
         private uint _exitCode;
 
         internal BootstageKernel(MultibootInfo info, BootOptions options)
@@ -49,6 +54,7 @@ namespace Bootstage.Kernel.Core
             StartClock();
             EnumeratePci();
             ProbeHyperV();
+            ProbeVirtioNet();
         }
 
         protected internal override void Run()
@@ -63,6 +69,8 @@ namespace Bootstage.Kernel.Core
                 _exitCode = SelfTestRunner.RunAll(_platform) ? 0u : 1u;
                 return;
             }
+
+            RunNetTest();
 
             if (_options.HasScript)
             {
@@ -192,6 +200,9 @@ namespace Bootstage.Kernel.Core
             PciDevice[] devices = new PciDevice[64];
             int count = bus.Enumerate(devices);
             int shown = count < devices.Length ? count : devices.Length;
+            _pciBus = bus;
+            _pciDevices = devices;
+            _pciCount = shown;
             for (int i = 0; i < shown; i++)
             {
                 PciDevice device = devices[i];
@@ -264,6 +275,39 @@ namespace Bootstage.Kernel.Core
 
             Log.Milestone("netvsc").Text(" devices=").Dec((ulong)netvsc.DeviceCount).End();
             SelectBootNic(netvsc);
+        }
+
+        // virtio-net (QEMU/KVM): the first 1af4:1000 function, opened on its legacy I/O BAR.
+        private void ProbeVirtioNet()
+        {
+            _virtioNet = VirtioNetProbe.Probe(_platform, _pciBus, new ReadOnlySpan<PciDevice>(_pciDevices, 0, _pciCount));
+        }
+
+        // `nettest=arp`: prove virtio-net's transmit and receive paths against QEMU's slirp gateway.
+        private void RunNetTest()
+        {
+            if (!new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).TryGet("nettest"u8, out ReadOnlySpan<byte> test))
+            {
+                return;
+            }
+
+            if (!test.SequenceEqual("arp"u8))
+            {
+                Log.Begin(LogLevel.Warn).Text("nettest=").Ascii(test).Text(" is unknown; nettest takes arp").End();
+                return;
+            }
+
+            if (_virtioNet == null)
+            {
+                Log.Milestone("arp-test").Text(" result=no-device").End();
+                _exitCode = 1;
+                return;
+            }
+
+            if (!VirtioNetProbe.RunArpTest(_platform, _virtioNet, _clock))
+            {
+                _exitCode = 1;
+            }
         }
 
         // `bootnic=<mac|instance uuid>` picks among several NICs; otherwise the first with link up.

@@ -74,6 +74,35 @@ namespace Bootstage.Kernel.Hardware
             _platform.OutDword(ConfigData, value);
         }
 
+        internal const byte CommandRegister = 0x04;
+        internal const ushort CommandIoSpace = 0x0001;
+        internal const ushort CommandMemorySpace = 0x0002;
+        internal const ushort CommandBusMaster = 0x0004;
+        internal const byte FirstBarRegister = 0x10;
+        internal const uint BarIoSpace = 0x1;
+
+        /// <summary>Base address register <paramref name="index"/> (0-5) of a type-0 header, raw.</summary>
+        internal uint ReadBar(PciAddress address, int index)
+        {
+            return ReadConfig(address, (byte)(FirstBarRegister + 4 * index));
+        }
+
+        /// <summary>The I/O port base of an I/O-space BAR; false when the BAR maps memory or is unassigned.</summary>
+        internal bool TryGetIoBar(PciAddress address, int index, out ushort ioBase)
+        {
+            uint bar = ReadBar(address, index);
+            ioBase = (ushort)(bar & 0xFFFC);
+            return (bar & BarIoSpace) != 0 && ioBase != 0;
+        }
+
+        /// <summary>Sets bits in the command register (low half of dword 0x04); the status half is written as 0, which leaves its write-1-to-clear bits alone.</summary>
+        internal ushort EnableCommand(PciAddress address, ushort bits)
+        {
+            ushort command = (ushort)(ReadConfig(address, CommandRegister) | bits);
+            WriteConfig(address, CommandRegister, command);
+            return (ushort)ReadConfig(address, CommandRegister);
+        }
+
         /// <summary>Visits every present function; returns how many there were (at most <paramref name="devices"/>.Length are stored).</summary>
         internal int Enumerate(System.Span<PciDevice> devices)
         {

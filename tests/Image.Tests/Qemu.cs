@@ -40,10 +40,14 @@ namespace Bootstage.Image.Tests
             return path;
         }
 
-        /// <summary>Boots a multiboot image with -kernel and an optional -append command line.</summary>
-        public static QemuResult BootKernel(string append, int timeoutSeconds = 120)
+        /// <summary>
+        /// Boots a multiboot image with -kernel and an optional -append command line;
+        /// <paramref name="extraArguments"/> adds QEMU options (devices, networks).
+        /// </summary>
+        public static QemuResult BootKernel(string append, int timeoutSeconds = 120, string extraArguments = "")
         {
-            return Run($"-kernel \"{OutFile("bootstage.bin")}\" -append \"{append}\"", timeoutSeconds);
+            string extra = extraArguments.Length > 0 ? " " + extraArguments : string.Empty;
+            return Run($"-kernel \"{OutFile("bootstage.bin")}\" -append \"{append}\"" + extra, timeoutSeconds);
         }
 
         /// <summary>Boots the El Torito ISO through SeaBIOS, ISOLINUX and mboot.c32.</summary>
