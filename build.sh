@@ -61,6 +61,7 @@ run() {
     image
     log "booting out/bootstage.iso in QEMU (TCG); the kernel powers off when done (Ctrl-A X quits)"
     exec qemu-system-x86_64 -machine pc -accel tcg -m 256 -cdrom "$out/bootstage.iso" -boot d \
+        -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
         -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
 }
 

@@ -36,6 +36,7 @@ namespace Bootstage.Kernel.Core
         private PciDevice[] _pciDevices;
         private int _pciCount;
         private VirtioNetDevice _virtioNet;
+        private Bootstage.Net.NetInterface _network;
         private uint _exitCode;
 
         internal BootstageKernel(MultibootInfo info, BootOptions options)
@@ -71,6 +72,7 @@ namespace Bootstage.Kernel.Core
             }
 
             RunNetTest();
+            BringUpNetwork();
 
             if (_options.HasScript)
             {
@@ -281,6 +283,18 @@ namespace Bootstage.Kernel.Core
         private void ProbeVirtioNet()
         {
             _virtioNet = VirtioNetProbe.Probe(_platform, _pciBus, new ReadOnlySpan<PciDevice>(_pciDevices, 0, _pciCount));
+        }
+
+        // The boot NIC: virtio-net under QEMU/KVM (netvsc under Hyper-V joins with the SAN boot flow).
+        private void BringUpNetwork()
+        {
+            if (_virtioNet == null || !_virtioNet.IsOpen)
+            {
+                Log.Info("no network device to boot from");
+                return;
+            }
+
+            _network = NetworkBringUp.Configure(_virtioNet, _clock, _platform.ReadTimestampCounter());
         }
 
         // `nettest=arp`: prove virtio-net's transmit and receive paths against QEMU's slirp gateway.
