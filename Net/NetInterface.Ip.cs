@@ -140,6 +140,9 @@ namespace Bootstage.Net
                 case IpProtocolIcmp:
                     ReceiveIcmp(source, destination, payload);
                     break;
+                case IpProtocolTcp:
+                    ReceiveTcp(ip, source, payload);
+                    break;
                 default:
                     Counters.UnknownProtocol++;
                     break;

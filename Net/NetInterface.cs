@@ -228,5 +228,6 @@ namespace Bootstage.Net
         public ulong UdpNoListener;
         public ulong IcmpEchoReplies;
         public ulong UnknownProtocol;
+        public ulong TcpNoConnection;
     }
 }

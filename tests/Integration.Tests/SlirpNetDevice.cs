@@ -1,5 +1,6 @@
-// A NetDevice whose wire is libslirp: frames we transmit go into slirp, frames slirp produces
-// come out of Poll. Lets the stack run against slirp's real DHCP server and NAT in-process.
+// A NetDevice whose wire is libslirp (or a FaultyLink in front of it): frames we transmit go
+// into slirp, frames slirp produces come out of Poll. Lets the stack run against slirp's real
+// DHCP server and NAT in-process.
 using System;
 using Bootstage.Drivers.Net;
 using Bootstage.Net.Slirp;
@@ -8,10 +9,10 @@ namespace Bootstage.Integration.Tests
 {
     internal sealed class SlirpNetDevice : NetDevice
     {
-        private readonly SlirpNetwork _slirp;
+        private readonly IFramePort _slirp;
         private readonly byte[] _frame = new byte[2048];
 
-        public SlirpNetDevice(SlirpNetwork slirp, byte[] mac)
+        public SlirpNetDevice(IFramePort slirp, byte[] mac)
         {
             _slirp = slirp;
             Mac = MacAddress.Read(mac);
