@@ -295,6 +295,11 @@ namespace Bootstage.Kernel.Core
             }
 
             _network = NetworkBringUp.Configure(_virtioNet, _clock, _platform.ReadTimestampCounter());
+            if (new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).TryGet("nettest"u8, out ReadOnlySpan<byte> test)
+                && TcpNetTest.TryRun(test, _network, _clock, _platform.ReadTimestampCounter(), out bool passed) && !passed)
+            {
+                _exitCode = 1;
+            }
         }
 
         // `nettest=arp`: prove virtio-net's transmit and receive paths against QEMU's slirp gateway.
@@ -307,7 +312,11 @@ namespace Bootstage.Kernel.Core
 
             if (!test.SequenceEqual("arp"u8))
             {
-                Log.Begin(LogLevel.Warn).Text("nettest=").Ascii(test).Text(" is unknown; nettest takes arp").End();
+                if (!test.StartsWith("tcp-"u8))
+                {
+                    Log.Begin(LogLevel.Warn).Text("nettest=").Ascii(test).Text(" is unknown; nettest takes arp, tcp-echo:<port>[:<bytes>] or tcp-rx:<port>[:<bytes>]").End();
+                }
+
                 return;
             }
 
