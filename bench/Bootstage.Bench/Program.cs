@@ -1,4 +1,5 @@
-// Benchmark entry: `dotnet run -c Release --project bench/Bootstage.Bench -- netvsc [frames]`.
+// Benchmark entry: `dotnet run -c Release --project bench/Bootstage.Bench -- netvsc [frames]`
+// or `... -- tcp [in-process MiB] [qemu MiB]` (the QEMU run needs ./build.sh image first).
 using System;
 
 namespace Bootstage.Bench
@@ -8,14 +9,18 @@ namespace Bootstage.Bench
         private static int Main(string[] args)
         {
             string which = args.Length > 0 ? args[0] : "netvsc";
-            int frames = args.Length > 1 ? int.Parse(args[1]) : 200_000;
+            int frames = which == "netvsc" && args.Length > 1 ? int.Parse(args[1]) : 200_000;
             switch (which)
             {
                 case "netvsc":
                     NetVscBenchmark.Run(frames);
                     return 0;
+                case "tcp":
+                    TcpBenchmark.InProcess(args.Length > 1 ? long.Parse(args[1]) << 20 : 256L << 20);
+                    TcpBenchmark.Qemu(args.Length > 2 ? long.Parse(args[2]) << 20 : 64L << 20);
+                    return 0;
                 default:
-                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames]");
+                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB]");
                     return 2;
             }
         }
