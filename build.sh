@@ -23,6 +23,7 @@ packages=(
     "syslinux-common:/usr/lib/syslinux/modules/bios/mboot.c32"
     "binutils:/usr/bin/ld"
     "libslirp0:/usr/lib/x86_64-linux-gnu/libslirp.so.0"
+    "dnsmasq-base:/usr/sbin/dnsmasq"
 )
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
