@@ -11,6 +11,32 @@ namespace Bootstage.Net
         public const byte IpProtocolTcp = 6;
         public const byte IpProtocolUdp = 17;
 
+        public Ipv4Address LastEchoReplyFrom { get; private set; }
+
+        public ushort LastEchoReplyIdentifier { get; private set; }
+
+        public ushort LastEchoReplySequence { get; private set; }
+
+        /// <summary>ICMP echo request (ping); replies show in the LastEchoReply* properties and counters.</summary>
+        public NetStatus SendEchoRequest(Ipv4Address destination, ushort identifier, ushort sequence, ReadOnlySpan<byte> data)
+        {
+            Span<byte> frame = BeginIpv4(IpProtocolIcmp, destination, 8 + data.Length, out int ipOffset);
+            if (frame.IsEmpty)
+            {
+                return NetStatus.TooLong;
+            }
+
+            Span<byte> icmp = frame.Slice(ipOffset + 20);
+            icmp.Slice(0, 8).Clear();
+            icmp[0] = 8;
+            BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(4), identifier);
+            BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(6), sequence);
+            data.CopyTo(icmp.Slice(8));
+            BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(2), InternetChecksum.Compute(icmp));
+            Counters.IcmpEchoRequestsSent++;
+            return SendIpv4(frame, destination);
+        }
+
         // Builds Ethernet (destination filled in at send) + IPv4 headers in the transmit buffer.
         private Span<byte> BeginIpv4(byte protocol, Ipv4Address destination, int payloadLength, out int ipOffset)
         {
@@ -193,6 +219,16 @@ namespace Bootstage.Net
             if (icmp.Length < 8 || InternetChecksum.Compute(icmp) != 0)
             {
                 Counters.ChecksumErrors++;
+                return;
+            }
+
+            if (icmp[0] == 0)
+            {
+                // Echo reply to our request (ping): remember which one.
+                Counters.IcmpEchoRepliesReceived++;
+                LastEchoReplyFrom = source;
+                LastEchoReplyIdentifier = BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(4));
+                LastEchoReplySequence = BinaryPrimitives.ReadUInt16BigEndian(icmp.Slice(6));
                 return;
             }
 

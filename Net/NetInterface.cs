@@ -227,6 +227,8 @@ namespace Bootstage.Net
         public ulong UdpReceived;
         public ulong UdpNoListener;
         public ulong IcmpEchoReplies;
+        public ulong IcmpEchoRequestsSent;
+        public ulong IcmpEchoRepliesReceived;
         public ulong UnknownProtocol;
         public ulong TcpNoConnection;
     }
