@@ -3,13 +3,11 @@
 using System;
 using System.Diagnostics;
 using Bootstage.Drivers.HyperV.NetVsc;
-using Bootstage.Drivers.HyperV.VmBus;
 using Bootstage.Drivers.Net;
 using Bootstage.HyperV.HostModel;
 using Bootstage.Net;
 using Bootstage.Net.Dhcp;
 using Bootstage.Net.Slirp;
-using HvStatus = Bootstage.Drivers.HyperV.Hypervisor.HvStatus;
 
 namespace Bootstage.Integration.Tests
 {
@@ -63,21 +61,7 @@ namespace Bootstage.Integration.Tests
         {
             using SlirpNetwork slirp = new SlirpNetwork();
             using HyperVHost host = new HyperVHost(HostProfile.WS2016);
-            SlirpNetVscBridge bridge = new SlirpNetVscBridge(slirp);
-            NetVscBackend backend = new NetVscBackend(host, bridge, new NetVscOptions { MacAddress = Mac });
-            bridge.Backend = backend;
-            host.AddChannel(new Guid("f8615163-df3e-46c5-913f-f2d2f965ed0e"), Guid.NewGuid(), backend);
-
-            Drivers.HyperV.Hypervisor.HvHypervisor hypervisor = new Drivers.HyperV.Hypervisor.HvHypervisor(host);
-            Assert.Equal(HvStatus.Success, hypervisor.Initialize());
-            VmBusConnection connection = new VmBusConnection(hypervisor);
-            Assert.Equal(HvStatus.Success, connection.Connect());
-            Assert.Equal(HvStatus.Success, connection.RequestOffers());
-            VmBusBus bus = new VmBusBus(connection);
-            NetVscDriver netvsc = new NetVscDriver();
-            bus.Register(netvsc);
-            Assert.Equal(1, bus.ProbeAll());
-            NetVscDevice nic = netvsc.Device(0);
+            NetVscDevice nic = HyperVNic.BringUp(host, slirp, Mac, out SlirpNetVscBridge bridge);
             Assert.Equal(MacAddress.Read(Mac), nic.Mac);
 
             NetInterface netif = new NetInterface(nic, new WallClock());

@@ -6,12 +6,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using Bootstage.Drivers.HyperV.NetVsc;
-using Bootstage.Drivers.HyperV.VmBus;
 using Bootstage.HyperV.HostModel;
 using Bootstage.Net;
 using Bootstage.Net.Slirp;
 using Bootstage.Net.Tcp;
-using HvStatus = Bootstage.Drivers.HyperV.Hypervisor.HvStatus;
 
 namespace Bootstage.Integration.Tests
 {
@@ -27,21 +25,9 @@ namespace Bootstage.Integration.Tests
         {
             using SlirpNetwork slirp = new SlirpNetwork();
             using HyperVHost host = new HyperVHost(HostProfile.WS2016);
-            SlirpNetVscBridge bridge = new SlirpNetVscBridge(slirp);
-            NetVscBackend backend = new NetVscBackend(host, bridge, new NetVscOptions { MacAddress = Mac });
-            bridge.Backend = backend;
-            host.AddChannel(new Guid("f8615163-df3e-46c5-913f-f2d2f965ed0e"), Guid.NewGuid(), backend);
-            Drivers.HyperV.Hypervisor.HvHypervisor hypervisor = new Drivers.HyperV.Hypervisor.HvHypervisor(host);
-            Assert.Equal(HvStatus.Success, hypervisor.Initialize());
-            VmBusConnection connection = new VmBusConnection(hypervisor);
-            Assert.Equal(HvStatus.Success, connection.Connect());
-            Assert.Equal(HvStatus.Success, connection.RequestOffers());
-            VmBusBus bus = new VmBusBus(connection);
-            NetVscDriver netvsc = new NetVscDriver();
-            bus.Register(netvsc);
-            Assert.Equal(1, bus.ProbeAll());
+            NetVscDevice nic = HyperVNic.BringUp(host, slirp, Mac, out SlirpNetVscBridge bridge);
 
-            NetInterface netif = new NetInterface(netvsc.Device(0), new WallClock());
+            NetInterface netif = new NetInterface(nic, new WallClock());
             netif.Configure(new Ipv4Address(10, 0, 2, 15), new Ipv4Address(255, 255, 255, 0), new Ipv4Address(10, 0, 2, 2), new Ipv4Address(10, 0, 2, 3));
             TcpListener listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
@@ -118,7 +104,7 @@ namespace Bootstage.Integration.Tests
             Assert.Equal(0, mismatches);
             Assert.True(server.Join(TimeSpan.FromSeconds(30)));
             Assert.Null(serverError);
-            Assert.Equal(0UL, netvsc.Device(0).Statistics.RxErrors);
+            Assert.Equal(0UL, nic.Statistics.RxErrors);
         }
     }
 }
