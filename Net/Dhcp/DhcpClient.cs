@@ -245,33 +245,13 @@ namespace Bootstage.Net.Dhcp
 
         private static byte MessageType(ReadOnlySpan<byte> payload)
         {
-            ReadOnlySpan<byte> options = payload.Slice(OptionsOffset);
-            int position = 0;
-            while (position < options.Length)
+            DhcpOptionReader options = new DhcpOptionReader(payload.Slice(OptionsOffset));
+            while (options.Next(out byte code, out ReadOnlySpan<byte> data))
             {
-                byte code = options[position++];
-                if (code == 0)
+                if (code == 53 && data.Length == 1)
                 {
-                    continue;
+                    return data[0];
                 }
-
-                if (code == 255 || position >= options.Length)
-                {
-                    break;
-                }
-
-                int length = options[position++];
-                if (position + length > options.Length)
-                {
-                    break;
-                }
-
-                if (code == 53 && length == 1)
-                {
-                    return options[position];
-                }
-
-                position += length;
             }
 
             return 0;
@@ -283,35 +263,20 @@ namespace Bootstage.Net.Dhcp
             lease.Clear();
             lease.Address = Ipv4Address.Read(payload.Slice(16));
             lease.Server = Ipv4Address.Read(payload.Slice(20));
-            ReadOnlySpan<byte> options = payload.Slice(OptionsOffset);
-            int position = 0;
-            while (position < options.Length)
+            DhcpOptionReader options = new DhcpOptionReader(payload.Slice(OptionsOffset));
+            while (options.Next(out byte code, out ReadOnlySpan<byte> data))
             {
-                byte code = options[position++];
-                if (code == 0)
-                {
-                    continue;
-                }
-
-                if (code == 255)
-                {
-                    return !lease.Address.IsZero;
-                }
-
-                if (position >= options.Length || position + 1 + options[position] > options.Length)
+                if (!lease.Apply(code, data))
                 {
                     Malformed++;
                     return false;
                 }
+            }
 
-                int length = options[position];
-                if (!lease.Apply(code, options.Slice(position + 1, length)))
-                {
-                    Malformed++;
-                    return false;
-                }
-
-                position += 1 + length;
+            if (options.Truncated)
+            {
+                Malformed++;
+                return false;
             }
 
             return !lease.Address.IsZero;

@@ -165,27 +165,9 @@ namespace Bootstage.Net.Dhcp
         // iPXE's encapsulated options (175.x), themselves code/length/data triples.
         private bool ApplyEncapsulated(ReadOnlySpan<byte> data)
         {
-            int position = 0;
-            while (position < data.Length)
+            DhcpOptionReader options = new DhcpOptionReader(data);
+            while (options.Next(out byte code, out ReadOnlySpan<byte> value))
             {
-                byte code = data[position++];
-                if (code == 0)
-                {
-                    continue;
-                }
-
-                if (code == 255)
-                {
-                    break;
-                }
-
-                if (position >= data.Length || position + 1 + data[position] > data.Length)
-                {
-                    return false;
-                }
-
-                ReadOnlySpan<byte> value = data.Slice(position + 1, data[position]);
-                position += 1 + data[position];
                 switch (code)
                 {
                     case 8: KeepSan = value.Length > 0 && value[0] != 0; break;
@@ -200,7 +182,7 @@ namespace Bootstage.Net.Dhcp
                 }
             }
 
-            return true;
+            return !options.Truncated;
         }
 
         private static bool ReadAddress(ReadOnlySpan<byte> data, out Ipv4Address address)
