@@ -2,9 +2,6 @@
 // netvsc backend, bridged to libslirp and a host socket on 127.0.0.1 (netvsc → stack → slirp).
 using System;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Threading;
 using Bootstage.Drivers.HyperV.NetVsc;
 using Bootstage.HyperV.HostModel;
 using Bootstage.Net;
@@ -18,8 +15,6 @@ namespace Bootstage.Integration.Tests
         private const int Size = 16 << 20;
         private static readonly byte[] Mac = { 0x00, 0x15, 0x5D, 0x00, 0x00, 0x42 };
 
-        private static byte Pattern(long i) => (byte)(i * 7 + (i >> 11));
-
         [Fact]
         public void Tcp_echo_of_16_MiB_through_netvsc_the_host_model_and_slirp_is_byte_exact()
         {
@@ -29,31 +24,10 @@ namespace Bootstage.Integration.Tests
 
             NetInterface netif = new NetInterface(nic, new WallClock());
             netif.Configure(new Ipv4Address(10, 0, 2, 15), new Ipv4Address(255, 255, 255, 0), new Ipv4Address(10, 0, 2, 2), new Ipv4Address(10, 0, 2, 3));
-            TcpListener listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            Exception? serverError = null;
-            Thread server = new Thread(() =>
-            {
-                try
-                {
-                    // Echo everything back, then close when the guest closes.
-                    using Socket socket = listener.AcceptSocket();
-                    byte[] buffer = new byte[64 * 1024];
-                    int read;
-                    while ((read = socket.Receive(buffer)) > 0)
-                    {
-                        socket.Send(buffer, 0, read, SocketFlags.None);
-                    }
-                }
-                catch (Exception error)
-                {
-                    serverError = error;
-                }
-            });
-            server.Start();
+            using HostServer server = HostServer.Echoing();
 
             TcpConnection tcp = new TcpConnection(netif);
-            Assert.Equal(Drivers.Net.NetStatus.Success, tcp.Connect(new Ipv4Address(10, 0, 2, 2), (ushort)((IPEndPoint)listener.LocalEndpoint).Port, 41000, 0xCAFEF00D));
+            Assert.Equal(Drivers.Net.NetStatus.Success, tcp.Connect(new Ipv4Address(10, 0, 2, 2), server.Port, 41000, 0xCAFEF00D));
             byte[] chunk = new byte[32 * 1024];
             byte[] incoming = new byte[64 * 1024];
             long sent = 0;
@@ -70,22 +44,13 @@ namespace Bootstage.Integration.Tests
                 if (tcp.IsEstablished && sent < Size)
                 {
                     int length = (int)Math.Min(chunk.Length, Size - sent);
-                    for (int i = 0; i < length; i++)
-                    {
-                        chunk[i] = Pattern(sent + i);
-                    }
+                    StreamPattern.Fill(chunk.AsSpan(0, length), sent);
 
                     sent += tcp.Write(chunk.AsSpan(0, length));
                 }
 
                 int read = tcp.Read(incoming);
-                for (int i = 0; i < read; i++)
-                {
-                    if (incoming[i] != Pattern(echoed + i))
-                    {
-                        mismatches++;
-                    }
-                }
+                mismatches += StreamPattern.Mismatches(incoming.AsSpan(0, read), echoed);
 
                 echoed += read;
             }
@@ -99,11 +64,11 @@ namespace Bootstage.Integration.Tests
                 tcp.Poll();
             }
 
-            listener.Stop();
             Assert.True(echoed == Size, $"echoed {echoed} of {Size}, sent {sent}, state {tcp.State}");
             Assert.Equal(0, mismatches);
             Assert.True(server.Join(TimeSpan.FromSeconds(30)));
-            Assert.Null(serverError);
+            Assert.Null(server.Error);
+            Assert.Equal(Size, server.Received);
             Assert.Equal(0UL, nic.Statistics.RxErrors);
         }
     }

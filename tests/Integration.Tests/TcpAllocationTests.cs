@@ -3,9 +3,6 @@
 // thread's allocation counter after warm-up.
 using System;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Threading;
 using Bootstage.Net;
 using Bootstage.Net.Slirp;
 using Bootstage.Net.Tcp;
@@ -21,32 +18,10 @@ namespace Bootstage.Integration.Tests
             using SlirpNetwork slirp = new SlirpNetwork();
             NetInterface netif = new NetInterface(new SlirpNetDevice(slirp, new byte[] { 0x52, 0x54, 0, 5, 5, 5 }), new WallClock());
             netif.Configure(new Ipv4Address(10, 0, 2, 15), new Ipv4Address(255, 255, 255, 0), new Ipv4Address(10, 0, 2, 2), default);
-            TcpListener listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            Thread server = new Thread(() =>
-            {
-                try
-                {
-                    using Socket socket = listener.AcceptSocket();
-                    byte[] buffer = new byte[256 * 1024];
-                    long sent = 0;
-                    while (sent < size)
-                    {
-                        sent += socket.Send(buffer, 0, (int)Math.Min(buffer.Length, size - sent), SocketFlags.None);
-                    }
-
-                    socket.Shutdown(SocketShutdown.Send);
-                    Thread.Sleep(200);
-                }
-                catch (SocketException)
-                {
-                }
-            })
-            { IsBackground = true };
-            server.Start();
+            using HostServer server = HostServer.Sending(size);
 
             TcpConnection tcp = new TcpConnection(netif);
-            tcp.Connect(new Ipv4Address(10, 0, 2, 2), (ushort)((IPEndPoint)listener.LocalEndpoint).Port, 43000, 0x2000);
+            tcp.Connect(new Ipv4Address(10, 0, 2, 2), server.Port, 43000, 0x2000);
             byte[] buffer = new byte[128 * 1024];
             long received = 0;
             long measured = -1;
@@ -70,7 +45,6 @@ namespace Bootstage.Integration.Tests
                 }
             }
 
-            listener.Stop();
             Assert.Equal(size, received);
             Assert.True(measuredFrom >= 20 << 20, $"measured over {measuredFrom} bytes");
             Assert.Equal(0, measured);

@@ -2,10 +2,6 @@
 // the host): 64 MiB each way, byte-exact, on a clean link and on a link with 2% loss plus
 // reordering (retransmissions and the out-of-order queue must show in the counters).
 using System;
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Threading;
 using Bootstage.Net;
 using Bootstage.Net.Slirp;
 using Bootstage.Net.Tcp;
@@ -16,8 +12,6 @@ namespace Bootstage.Integration.Tests
     {
         private const int Size = 64 << 20;
         private static readonly byte[] Mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-
-        private static byte Pattern(long i) => (byte)(i * 31 + (i >> 13));
 
         private sealed class Rig : IDisposable
         {
@@ -35,8 +29,6 @@ namespace Bootstage.Integration.Tests
                 Device = new SlirpNetDevice(port, Mac);
                 Interface = new NetInterface(Device, new WallClock());
                 Interface.Configure(new Ipv4Address(10, 0, 2, 15), new Ipv4Address(255, 255, 255, 0), new Ipv4Address(10, 0, 2, 2), new Ipv4Address(10, 0, 2, 3));
-                Listener = new TcpListener(IPAddress.Loopback, 0);
-                Listener.Start();
             }
 
             public SlirpNetwork Slirp { get; }
@@ -47,14 +39,10 @@ namespace Bootstage.Integration.Tests
 
             public NetInterface Interface { get; }
 
-            public TcpListener Listener { get; }
-
-            public ushort Port => (ushort)((IPEndPoint)Listener.LocalEndpoint).Port;
-
-            public TcpConnection Connect()
+            public TcpConnection Connect(ushort port)
             {
                 TcpConnection connection = new TcpConnection(Interface);
-                Assert.Equal(Drivers.Net.NetStatus.Success, connection.Connect(new Ipv4Address(10, 0, 2, 2), Port, 40000, 0x12345678));
+                Assert.Equal(Drivers.Net.NetStatus.Success, connection.Connect(new Ipv4Address(10, 0, 2, 2), port, 40000, 0x12345678));
                 return connection;
             }
 
@@ -64,11 +52,7 @@ namespace Bootstage.Integration.Tests
                 connection.Poll();
             }
 
-            public void Dispose()
-            {
-                Listener.Stop();
-                Slirp.Dispose();
-            }
+            public void Dispose() => Slirp.Dispose();
         }
 
         [Theory]
@@ -77,74 +61,14 @@ namespace Bootstage.Integration.Tests
         public void Upload_of_64_MiB_reaches_the_host_byte_exact(double loss, double reorder)
         {
             using Rig rig = new Rig(loss, reorder, 7);
-            long received = 0;
-            long mismatches = 0;
-            Exception? serverError = null;
-            Thread server = new Thread(() =>
-            {
-                try
-                {
-                    Serve();
-                }
-                catch (Exception error)
-                {
-                    serverError = error;
-                }
-            });
-
-            void Serve()
-            {
-                using Socket socket = rig.Listener.AcceptSocket();
-                byte[] buffer = new byte[256 * 1024];
-                int read;
-                while ((read = socket.Receive(buffer)) > 0)
-                {
-                    for (int i = 0; i < read; i++)
-                    {
-                        if (buffer[i] != Pattern(received + i))
-                        {
-                            mismatches++;
-                        }
-                    }
-
-                    received += read;
-                }
-            }
-
-            server.Start();
-
-            TcpConnection connection = rig.Connect();
-            byte[] chunk = new byte[64 * 1024];
-            long sent = 0;
-            Stopwatch deadline = Stopwatch.StartNew();
-            while (sent < Size && deadline.Elapsed < TimeSpan.FromSeconds(180))
-            {
-                rig.Step(connection);
-                Assert.False(connection.WasReset || connection.TimedOut, "connection failed");
-                if (!connection.IsEstablished)
-                {
-                    continue;
-                }
-
-                int length = (int)Math.Min(chunk.Length, Size - sent);
-                for (int i = 0; i < length; i++)
-                {
-                    chunk[i] = Pattern(sent + i);
-                }
-
-                sent += connection.Write(chunk.AsSpan(0, length));
-            }
-
-            connection.Close();
-            while (connection.State != TcpState.Closed && connection.State != TcpState.TimeWait && deadline.Elapsed < TimeSpan.FromSeconds(180))
-            {
-                rig.Step(connection);
-            }
+            using HostServer server = HostServer.Receiving();
+            TcpConnection connection = rig.Connect(server.Port);
+            long sent = GuestStream.Upload(connection, Size, () => rig.Step(connection), TimeSpan.FromSeconds(180));
 
             Assert.True(server.Join(TimeSpan.FromSeconds(30)), "host side did not see the end of the stream");
-            Assert.Null(serverError);
-            Assert.True(sent == Size && received == Size, $"sent {sent}, host received {received} of {Size}; state {connection.State}, retransmits {connection.Counters.Retransmits}, timeouts {connection.Counters.Timeouts}, fast {connection.Counters.FastRetransmits}");
-            Assert.Equal(0, mismatches);
+            Assert.Null(server.Error);
+            Assert.True(sent == Size && server.Received == Size, $"sent {sent}, host received {server.Received} of {Size}; state {connection.State}, retransmits {connection.Counters.Retransmits}, timeouts {connection.Counters.Timeouts}, fast {connection.Counters.FastRetransmits}");
+            Assert.Equal(0, server.Mismatches);
             if (loss > 0)
             {
                 Assert.True(connection.Counters.Retransmits > 0, "loss must cause retransmissions");
@@ -162,68 +86,14 @@ namespace Bootstage.Integration.Tests
         public void Download_from_the_host_arrives_byte_exact(double loss, double reorder, int size)
         {
             using Rig rig = new Rig(loss, reorder, 11);
-            Exception? serverError = null;
-            Thread server = new Thread(() =>
-            {
-                try
-                {
-                    Serve();
-                }
-                catch (Exception error)
-                {
-                    serverError = error;
-                }
-            });
+            using HostServer server = HostServer.Sending(size);
+            TcpConnection connection = rig.Connect(server.Port);
+            (long received, long mismatches) = GuestStream.Download(connection, () => rig.Step(connection), TimeSpan.FromMinutes(20));
 
-            void Serve()
-            {
-                using Socket socket = rig.Listener.AcceptSocket();
-                byte[] buffer = new byte[256 * 1024];
-                long position = 0;
-                while (position < size)
-                {
-                    int length = (int)Math.Min(buffer.Length, size - position);
-                    for (int i = 0; i < length; i++)
-                    {
-                        buffer[i] = Pattern(position + i);
-                    }
-
-                    socket.Send(buffer, 0, length, SocketFlags.None);
-                    position += length;
-                }
-
-                socket.Shutdown(SocketShutdown.Send);
-                Thread.Sleep(500);
-            }
-
-            server.Start();
-
-            TcpConnection connection = rig.Connect();
-            byte[] buffer = new byte[128 * 1024];
-            long received = 0;
-            long mismatches = 0;
-            Stopwatch deadline = Stopwatch.StartNew();
-            while (!connection.RemoteClosed && deadline.Elapsed < TimeSpan.FromMinutes(20))
-            {
-                rig.Step(connection);
-                Assert.False(connection.WasReset || connection.TimedOut, "connection failed");
-                int read = connection.Read(buffer);
-                for (int i = 0; i < read; i++)
-                {
-                    if (buffer[i] != Pattern(received + i))
-                    {
-                        mismatches++;
-                    }
-                }
-
-                received += read;
-            }
-
-            connection.Close();
             Assert.True(received == size, $"received {received} of {size}; state {connection.State}, retransmits {connection.Counters.Retransmits}, timeouts {connection.Counters.Timeouts}");
             Assert.Equal(0, mismatches);
             Assert.True(server.Join(TimeSpan.FromSeconds(30)));
-            Assert.Null(serverError);
+            Assert.Null(server.Error);
             if (loss > 0)
             {
                 Assert.True(connection.Counters.OutOfOrderQueued > 0, "reordering and loss must exercise the out-of-order queue");
