@@ -1,0 +1,300 @@
+// A SCSI disk behind an iSCSI session, as a block device for the boot path (INT 13, the MBR
+// read, the OS loader's reads): open = login + TEST UNIT READY (retried while the unit becomes
+// ready) + INQUIRY + READ CAPACITY(10), then (16) when the disk outgrows 32-bit LBAs. Reads and
+// writes are split into commands no larger than MaxTransferBytes and kept QueueDepth deep.
+// Every command has a deadline; a timeout or a broken connection makes the session log in again
+// (after ReconnectDelayMs) and re-issue what was unfinished, up to Retries times, so the caller
+// either gets data the target sent for this request or an error, never a stale buffer.
+// Sequential small reads are served from a bounded read-ahead cache (SanReadAhead).
+using System;
+using Bootstage.Boot.Iscsi;
+using Bootstage.Boot.Scsi;
+
+namespace Bootstage.Boot.San
+{
+    public struct SanCounters
+    {
+        public ulong Commands;
+        public ulong Timeouts;
+        public ulong Reconnects;
+        public ulong CommandRetries;
+        public ulong CacheHits;
+        public ulong CacheFills;
+        public ulong BytesRead;
+        public ulong BytesWritten;
+    }
+
+    public sealed partial class SanDevice
+    {
+        public const int MaxQueueDepth = 16;
+        private const int TestUnitReadyAttempts = 10;
+
+        private readonly IscsiSession _session;
+        private readonly byte[] _server;
+        private readonly ushort _port;
+        private readonly ulong _lun;
+        private readonly byte[] _small = new byte[512];
+        private readonly byte[] _cdb = new byte[16];
+
+        // In-flight commands of the current request.
+        private readonly IscsiTask?[] _slotTask = new IscsiTask?[MaxQueueDepth];
+        private readonly ulong[] _slotLba = new ulong[MaxQueueDepth];
+        private readonly int[] _slotBlocks = new int[MaxQueueDepth];
+        private readonly int[] _slotOffset = new int[MaxQueueDepth];
+        private readonly ulong[] _slotDeadline = new ulong[MaxQueueDepth];
+        private readonly int[] _slotAttempts = new int[MaxQueueDepth];
+
+        public SanDevice(IscsiSession session, ReadOnlySpan<byte> server, ushort port, ulong lun)
+        {
+            _session = session;
+            _server = server.ToArray();
+            _port = port;
+            _lun = lun;
+        }
+
+        public IscsiSession Session => _session;
+
+        public SanCounters Counters;
+
+        public ulong CommandTimeoutMs { get; set; } = 15_000;
+
+        public int Retries { get; set; } = 10;
+
+        public ulong ReconnectDelayMs { get; set; } = 1_000;
+
+        public int QueueDepth { get; set; } = 8;
+
+        public int MaxTransferBytes { get; set; } = 256 * 1024;
+
+        public uint BlockSize { get; private set; }
+
+        public ulong BlockCount { get; private set; }
+
+        public byte DeviceType { get; private set; }
+
+        /// <summary>The most recent sense data of a failed command (for log lines).</summary>
+        public ScsiSense LastSense { get; private set; }
+
+        public bool IsOpen { get; private set; }
+
+        /// <summary>Logs in and learns the disk's geometry.</summary>
+        public IscsiStatus Open()
+        {
+            IscsiStatus status = _session.Start(_server, _port);
+            if (status != IscsiStatus.Pending && status != IscsiStatus.Success)
+            {
+                return status;
+            }
+
+            status = WaitForLogin(Retries);
+            if (status != IscsiStatus.Success)
+            {
+                return status;
+            }
+
+            Span<byte> cdb = _cdb;
+            for (int attempt = 0; ; attempt++)
+            {
+                status = Command(cdb.Slice(0, ScsiCdb.TestUnitReady(cdb)), false, null, 0, 0);
+                if (status == IscsiStatus.Success || attempt + 1 >= TestUnitReadyAttempts || status != IscsiStatus.CheckCondition)
+                {
+                    break;
+                }
+            }
+
+            if (status != IscsiStatus.Success)
+            {
+                return status;
+            }
+
+            status = Command(cdb.Slice(0, ScsiCdb.StandardInquiry(96, cdb)), false, _small, 0, 96);
+            if (status != IscsiStatus.Success)
+            {
+                return status;
+            }
+
+            if (!InquiryData.TryParse(new ReadOnlySpan<byte>(_small, 0, 96 - _lastResidual), out InquiryData inquiry) || !inquiry.IsLogicalUnitPresent)
+            {
+                return IscsiStatus.TargetNotFound;
+            }
+
+            DeviceType = inquiry.DeviceType;
+            status = ReadCapacity();
+            IsOpen = status == IscsiStatus.Success;
+            return status;
+        }
+
+        private IscsiStatus ReadCapacity()
+        {
+            Span<byte> cdb = _cdb;
+            IscsiStatus status = Command(cdb.Slice(0, ScsiCdb.ReadCapacity10(cdb)), false, _small, 0, ReadCapacity10Data.Length);
+            if (status != IscsiStatus.Success || !ReadCapacity10Data.TryParse(new ReadOnlySpan<byte>(_small, 0, ReadCapacity10Data.Length), out ReadCapacity10Data short10))
+            {
+                return status != IscsiStatus.Success ? status : IscsiStatus.ProtocolError;
+            }
+
+            ulong blocks = short10.BlockCount;
+            uint blockSize = short10.BlockLength;
+            if (short10.NeedsReadCapacity16)
+            {
+                status = Command(cdb.Slice(0, ScsiCdb.ReadCapacity16(32, cdb)), false, _small, 0, 32);
+                if (status != IscsiStatus.Success || !ReadCapacity16Data.TryParse(new ReadOnlySpan<byte>(_small, 0, 32 - _lastResidual), out ReadCapacity16Data long16))
+                {
+                    return status != IscsiStatus.Success ? status : IscsiStatus.ProtocolError;
+                }
+
+                blocks = long16.BlockCount;
+                blockSize = long16.BlockLength;
+            }
+
+            if (blockSize == 0 || blockSize > 65536 || (blockSize & (blockSize - 1)) != 0)
+            {
+                return IscsiStatus.ProtocolError;
+            }
+
+            BlockSize = blockSize;
+            BlockCount = blocks;
+            return IscsiStatus.Success;
+        }
+
+        private int _lastResidual;
+
+        /// <summary>Runs one SCSI command to completion (with the device's retry rules).</summary>
+        public IscsiStatus Command(ReadOnlySpan<byte> cdb, bool write, byte[]? buffer, int offset, int length)
+        {
+            _lastResidual = 0;
+            IscsiTask? task = null;
+            int attempts = 0;
+            while (true)
+            {
+                if (task == null)
+                {
+                    task = _session.Submit(_lun, cdb, write, buffer, offset, length);
+                    if (task == null)
+                    {
+                        return IscsiStatus.NoFreeTask;
+                    }
+
+                    Counters.Commands++;
+                }
+
+                ulong deadline = _session.Milliseconds + CommandTimeoutMs;
+                while (!task.IsDone)
+                {
+                    _session.Poll();
+                    if (_session.State != IscsiSessionState.FullFeature || _session.Milliseconds > deadline)
+                    {
+                        if (_session.State == IscsiSessionState.FullFeature)
+                        {
+                            Counters.Timeouts++;
+                            _session.Fail(IscsiStatus.Timeout);
+                        }
+
+                        if (++attempts > Retries)
+                        {
+                            _session.AbortTasks(IscsiStatus.Timeout);
+                            break;
+                        }
+
+                        IscsiStatus recovered = Recover();
+                        if (recovered != IscsiStatus.Success)
+                        {
+                            _session.AbortTasks(recovered);
+                            break;
+                        }
+
+                        deadline = _session.Milliseconds + CommandTimeoutMs;
+                    }
+                }
+
+                IscsiStatus result = task.Result;
+                _lastResidual = task.Residual;
+                bool retry = result == IscsiStatus.ScsiBusy || (result == IscsiStatus.CheckCondition && SenseSaysRetry(task));
+                _session.Release(task);
+                task = null;
+                if (!retry || ++attempts > Retries)
+                {
+                    return result;
+                }
+
+                Counters.CommandRetries++;
+            }
+        }
+
+        private bool SenseSaysRetry(IscsiTask task)
+        {
+            if (!ScsiSense.TryParse(task.Sense, out ScsiSense sense))
+            {
+                return false;
+            }
+
+            LastSense = sense;
+            return sense.IsRetryable;
+        }
+
+        // Waits out a failed session: pause, log in again, repeat. Errors a new login cannot fix
+        // (authentication, authorisation, a target that does not exist) end the wait at once.
+        private IscsiStatus Recover()
+        {
+            return WaitForLogin(Retries);
+        }
+
+        private IscsiStatus WaitForLogin(int attempts)
+        {
+            while (_session.State != IscsiSessionState.FullFeature)
+            {
+                if (_session.State == IscsiSessionState.Failed)
+                {
+                    if (IsPermanent(_session.LastError) || attempts-- <= 0)
+                    {
+                        return _session.LastError;
+                    }
+
+                    ulong resume = _session.Milliseconds + ReconnectDelayMs;
+                    while (_session.Milliseconds < resume)
+                    {
+                        _session.Poll();
+                    }
+
+                    Counters.Reconnects++;
+                    _session.Reconnect();
+                }
+                else if (_session.State == IscsiSessionState.LoggedOut || _session.State == IscsiSessionState.Idle)
+                {
+                    return IscsiStatus.NotLoggedIn;
+                }
+
+                _session.Poll();
+            }
+
+            return IscsiStatus.Success;
+        }
+
+        public static bool IsPermanent(IscsiStatus status)
+        {
+            return status == IscsiStatus.AuthenticationFailed || status == IscsiStatus.AuthorizationFailed
+                || status == IscsiStatus.TargetNotFound || status == IscsiStatus.TargetRemoved
+                || status == IscsiStatus.InvalidCredentials || status == IscsiStatus.InvalidArgument
+                || status == IscsiStatus.TargetNotAuthenticated || status == IscsiStatus.NegotiationFailed;
+        }
+
+        /// <summary>Logs out (before handing the machine to the OS, when asked to).</summary>
+        public IscsiStatus Close()
+        {
+            IsOpen = false;
+            IscsiStatus status = _session.Logout();
+            if (status != IscsiStatus.Pending)
+            {
+                return status;
+            }
+
+            ulong deadline = _session.Milliseconds + CommandTimeoutMs;
+            while (_session.State == IscsiSessionState.LoggingOut && _session.Milliseconds < deadline)
+            {
+                _session.Poll();
+            }
+
+            return _session.State == IscsiSessionState.LoggedOut ? IscsiStatus.Success : IscsiStatus.Timeout;
+        }
+    }
+}
