@@ -62,9 +62,9 @@ namespace Bootstage.Boot.San
 
         public ulong ReconnectDelayMs { get; set; } = 1_000;
 
-        public int QueueDepth { get; set; } = 8;
+        public int QueueDepth { get; set; } = 16;
 
-        public int MaxTransferBytes { get; set; } = 256 * 1024;
+        public int MaxTransferBytes { get; set; } = 64 * 1024;
 
         public uint BlockSize { get; private set; }
 
