@@ -37,6 +37,7 @@ namespace Bootstage.Kernel.Core
         private int _pciCount;
         private VirtioNetDevice _virtioNet;
         private Bootstage.Net.NetInterface _network;
+        private Bootstage.Net.Dhcp.DhcpLease _lease;
         private uint _exitCode;
 
         internal BootstageKernel(MultibootInfo info, BootOptions options)
@@ -73,13 +74,17 @@ namespace Bootstage.Kernel.Core
 
             RunNetTest();
             BringUpNetwork();
+            if (_network != null && !SanBoot.Run(_network, _lease, _virtioNet, _platform))
+            {
+                _exitCode = 1;
+            }
 
             if (_options.HasScript)
             {
                 Log.Warn("script= given, but boot scripts need the network stack, which this build does not have yet");
             }
 
-            Log.Info("nothing to boot yet: the network and SAN boot flow are not built in");
+            Log.Info("nothing to boot yet: INT 13, the iBFT and the handoff to the OS loader are not built in");
         }
 
         protected internal override void AfterRun()
@@ -294,7 +299,7 @@ namespace Bootstage.Kernel.Core
                 return;
             }
 
-            _network = NetworkBringUp.Configure(_virtioNet, _clock, _platform.ReadTimestampCounter());
+            _network = NetworkBringUp.Configure(_virtioNet, _clock, _platform.ReadTimestampCounter(), out _lease);
             if (new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).TryGet("nettest"u8, out ReadOnlySpan<byte> test)
                 && TcpNetTest.TryRun(test, _network, _clock, _platform.ReadTimestampCounter(), out bool passed) && !passed)
             {

@@ -24,8 +24,9 @@ namespace Bootstage.Kernel.Core
         public ulong Milliseconds => _clock.Microseconds / 1000;
 
         /// <summary>Configures an interface on <paramref name="device"/>; null when no address could be had.</summary>
-        internal static NetInterface Configure(NetDevice device, Clock clock, ulong seed)
+        internal static NetInterface Configure(NetDevice device, Clock clock, ulong seed, out DhcpLease lease)
         {
+            lease = null;
             NetworkBringUp time = new NetworkBringUp(clock);
             NetInterface netif = new NetInterface(device, time);
             KernelCommandLine commandLine = new KernelCommandLine(Machine.CommandLine);
@@ -48,7 +49,7 @@ namespace Bootstage.Kernel.Core
                 return null;
             }
 
-            DhcpLease lease = dhcp.Lease;
+            lease = dhcp.Lease;
             LogLine line = Log.Milestone("dhcp");
             Address(line, " ip=", lease.Address);
             Address(line, " gw=", lease.Router);

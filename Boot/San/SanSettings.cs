@@ -1,0 +1,99 @@
+// Where the SAN boot settings come from, in iPXE's order of precedence: the kernel command line
+// (`root-path=`, `initiator-iqn=`, `username=`, `password=`, `reverse-username=`,
+// `reverse-password=`, `san-retries=`) over DHCP (option 17 root path, 203 initiator IQN, 12
+// host name, 175.190-193 credentials, 175.187 retries). The initiator name falls back to one
+// made from the host name, then the MAC address. Secrets are copied into the options only; no
+// log line is built from them.
+using System;
+using Bootstage.Boot.Iscsi;
+using Bootstage.Net.Dhcp;
+
+namespace Bootstage.Boot.San
+{
+    public enum SanSettingsStatus
+    {
+        Ok,
+        NoRootPath,
+        BadRootPath,
+        BadInitiatorName,
+        BadCredentials,
+    }
+
+    public sealed class SanSettings
+    {
+        private readonly byte[] _rootPath = new byte[DhcpLease.MaxText + 1];
+        private int _rootPathLength;
+
+        public IscsiOptions Options { get; } = new IscsiOptions();
+
+        public ReadOnlySpan<byte> RootPath => new ReadOnlySpan<byte>(_rootPath, 0, _rootPathLength);
+
+        public RootPathStatus RootPathError { get; private set; }
+
+        public int Retries { get; private set; } = 10;
+
+        public SanSettingsStatus Resolve(KernelCommandLine commandLine, DhcpLease? lease, ReadOnlySpan<byte> mac)
+        {
+            ReadOnlySpan<byte> rootPath = Pick(commandLine, "root-path"u8, lease != null ? lease.RootPath : default);
+            if (rootPath.IsEmpty)
+            {
+                return SanSettingsStatus.NoRootPath;
+            }
+
+            if (rootPath.Length > _rootPath.Length)
+            {
+                RootPathError = RootPathStatus.MissingField;
+                return SanSettingsStatus.BadRootPath;
+            }
+
+            rootPath.CopyTo(_rootPath);
+            _rootPathLength = rootPath.Length;
+            RootPathError = IscsiRootPath.TryParse(RootPath, out IscsiRootPath parsed);
+            if (RootPathError != RootPathStatus.Ok)
+            {
+                return SanSettingsStatus.BadRootPath;
+            }
+
+            Options.TargetName = parsed.TargetName.ToArray();
+            Span<byte> name = stackalloc byte[256];
+            ReadOnlySpan<byte> configured = Pick(commandLine, "initiator-iqn"u8, lease != null ? lease.InitiatorIqn : default);
+            if (!configured.IsEmpty && !InitiatorName.IsValid(configured))
+            {
+                return SanSettingsStatus.BadInitiatorName;
+            }
+
+            int length = InitiatorName.Choose(configured, lease != null ? lease.HostName : default, default, mac, name);
+            if (length <= 0)
+            {
+                return SanSettingsStatus.BadInitiatorName;
+            }
+
+            Options.InitiatorName = name.Slice(0, length).ToArray();
+            Options.Username = Pick(commandLine, "username"u8, lease != null ? lease.Username : default).ToArray();
+            Options.Password = Pick(commandLine, "password"u8, lease != null ? lease.Password : default).ToArray();
+            Options.ReverseUsername = Pick(commandLine, "reverse-username"u8, lease != null ? lease.ReverseUsername : default).ToArray();
+            Options.ReversePassword = Pick(commandLine, "reverse-password"u8, lease != null ? lease.ReversePassword : default).ToArray();
+            if (Options.Validate() == IscsiStatus.InvalidCredentials)
+            {
+                return SanSettingsStatus.BadCredentials;
+            }
+
+            if (lease != null && lease.SanRetries != 0)
+            {
+                Retries = lease.SanRetries;
+            }
+
+            if (commandLine.TryGet("san-retries"u8, out ReadOnlySpan<byte> retries) && IscsiTextReader.TryParseNumber(retries, out uint count) && count <= 1000)
+            {
+                Retries = (int)count;
+            }
+
+            return SanSettingsStatus.Ok;
+        }
+
+        private static ReadOnlySpan<byte> Pick(KernelCommandLine commandLine, ReadOnlySpan<byte> key, ReadOnlySpan<byte> fallback)
+        {
+            return commandLine.TryGet(key, out ReadOnlySpan<byte> value) && !value.IsEmpty ? value : fallback;
+        }
+    }
+}

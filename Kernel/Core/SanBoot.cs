@@ -1,0 +1,111 @@
+// The SAN step of the boot: settings from the command line or DHCP (SanSettings), an iSCSI
+// session over our TCP stack, the disk opened (login, TEST UNIT READY, INQUIRY, READ CAPACITY)
+// and its first block read. Reports `@milestone name=san-open ...` and
+// `@milestone name=san-mbr sig=<hex> crc32=<hex>` (CRC-32 of the first 512 bytes), which the
+// image tests compare with the LUN's backing file. No root path: nothing to do, not an error.
+using System;
+using Bootstage.Boot;
+using Bootstage.Boot.Crypto;
+using Bootstage.Boot.Iscsi;
+using Bootstage.Boot.San;
+using Bootstage.Drivers.Net;
+using Bootstage.Kernel.Console;
+using Bootstage.Net;
+using Bootstage.Net.Dhcp;
+using Bootstage.Platform;
+
+namespace Bootstage.Kernel.Core
+{
+    internal static class SanBoot
+    {
+        /// <summary>False when a SAN boot was asked for and failed.</summary>
+        internal static bool Run(NetInterface netif, DhcpLease lease, NetDevice device, IPlatform platform)
+        {
+            KernelCommandLine commandLine = new KernelCommandLine(Machine.CommandLine);
+            Span<byte> mac = stackalloc byte[MacAddress.Size];
+            device.Mac.Write(mac);
+            SanSettings settings = new SanSettings();
+            SanSettingsStatus status = settings.Resolve(commandLine, lease, mac);
+            if (status == SanSettingsStatus.NoRootPath)
+            {
+                return true;
+            }
+
+            if (status != SanSettingsStatus.Ok)
+            {
+                LogLine line = Log.Milestone("san").Text(" status=failed reason=");
+                if (status == SanSettingsStatus.BadRootPath)
+                {
+                    line.Ascii(IscsiRootPath.Describe(settings.RootPathError));
+                }
+                else
+                {
+                    line.Text(status == SanSettingsStatus.BadCredentials ? "bad credentials" : "bad initiator name");
+                }
+
+                line.End();
+                return false;
+            }
+
+            IscsiRootPath.TryParse(settings.RootPath, out IscsiRootPath path);
+            Log.Begin(LogLevel.Info).Text("san: ").Ascii(settings.RootPath).Text(" as ").Ascii(settings.Options.InitiatorName)
+                .Text(settings.Options.UsesChap ? (settings.Options.UsesMutualChap ? " (mutual CHAP)" : " (CHAP)") : "").End();
+            TscRandom random = new TscRandom(platform);
+            IscsiSession session = new IscsiSession(settings.Options, new TcpIscsiTransport(netif, random), random);
+            SanDevice disk = new SanDevice(session, path.Server, path.Port, path.LunValue);
+            disk.Retries = settings.Retries;
+            IscsiStatus opened = disk.Open();
+            if (opened != IscsiStatus.Success)
+            {
+                Log.Milestone("san").Text(" status=failed reason=").Ascii(IscsiStatusText.Describe(opened)).End();
+                return false;
+            }
+
+            Log.Milestone("san-open").Text(" blocks=").Dec(disk.BlockCount).Text(" block-size=").Dec(disk.BlockSize)
+                .Text(" type=").Dec(disk.DeviceType).Text(" tsih=0x").Hex(session.Tsih, 4)
+                .Text(" digests=").Text(session.Parameters.HeaderDigest ? "crc32c" : "none").End();
+
+            byte[] block = new byte[disk.BlockSize];
+            IscsiStatus read = disk.Read(0, 1, block, 0);
+            if (read != IscsiStatus.Success)
+            {
+                Log.Milestone("san-mbr").Text(" status=failed reason=").Ascii(IscsiStatusText.Describe(read)).End();
+                return false;
+            }
+
+            ReadOnlySpan<byte> mbr = new ReadOnlySpan<byte>(block, 0, 512);
+            uint signature = (uint)(mbr[510] | (mbr[511] << 8));
+            Log.Milestone("san-mbr").Text(" sig=").Hex(signature, 4).Text(" crc32=").Hex(Crc32.Compute(mbr), 8).End();
+            if (commandLine.IsSet("san-logout"u8))
+            {
+                IscsiStatus closed = disk.Close();
+                Log.Milestone("san-logout").Text(" status=").Ascii(IscsiStatusText.Describe(closed)).End();
+            }
+
+            return true;
+        }
+
+        // Unpredictable enough for ISIDs, CHAP challenges and TCP sequence numbers: TSC jitter
+        // folded through a xorshift generator (the state keeps mixing in fresh TSC reads).
+        private sealed class TscRandom : IRandomSource
+        {
+            private readonly IPlatform _platform;
+            private ulong _state;
+
+            internal TscRandom(IPlatform platform)
+            {
+                _platform = platform;
+                _state = platform.ReadTimestampCounter() | 1;
+            }
+
+            public uint NextUInt32()
+            {
+                _state ^= _platform.ReadTimestampCounter() * 0x9E3779B97F4A7C15UL;
+                _state ^= _state << 13;
+                _state ^= _state >> 7;
+                _state ^= _state << 17;
+                return (uint)(_state >> 16);
+            }
+        }
+    }
+}
