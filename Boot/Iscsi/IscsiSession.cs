@@ -230,6 +230,13 @@ namespace Bootstage.Boot.Iscsi
                 return;
             }
 
+            if (State == IscsiSessionState.Failed || State == IscsiSessionState.Connecting)
+            {
+                // A PDU just ended the login (refused, or redirected elsewhere): that is the reason
+                // to report, not the connection the target closes after it.
+                return;
+            }
+
             if (State == IscsiSessionState.FullFeature)
             {
                 DispatchWaiting();

@@ -159,6 +159,9 @@ namespace Bootstage.Boot.San
 
         private int _lastResidual;
 
+        /// <summary>Residual (bytes not transferred) of the last command run through Command.</summary>
+        public int LastResidual => _lastResidual;
+
         /// <summary>Runs one SCSI command to completion (with the device's retry rules).</summary>
         public IscsiStatus Command(ReadOnlySpan<byte> cdb, bool write, byte[]? buffer, int offset, int length)
         {

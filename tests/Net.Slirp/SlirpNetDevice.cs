@@ -3,11 +3,10 @@
 // DHCP server and NAT in-process.
 using System;
 using Bootstage.Drivers.Net;
-using Bootstage.Net.Slirp;
 
-namespace Bootstage.Integration.Tests
+namespace Bootstage.Net.Slirp
 {
-    internal sealed class SlirpNetDevice : NetDevice
+    public sealed class SlirpNetDevice : NetDevice
     {
         private readonly IFramePort _slirp;
         private readonly byte[] _frame = new byte[2048];
@@ -50,7 +49,7 @@ namespace Bootstage.Integration.Tests
         }
     }
 
-    internal sealed class WallClock : Bootstage.Net.INetClock
+    public sealed class WallClock : Bootstage.Net.INetClock
     {
         private readonly System.Diagnostics.Stopwatch _watch = System.Diagnostics.Stopwatch.StartNew();
 
