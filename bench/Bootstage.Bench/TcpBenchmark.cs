@@ -8,7 +8,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using System.Threading;
-using Bootstage.Integration.Tests;
 using Bootstage.Net;
 using Bootstage.Net.Slirp;
 using Bootstage.Net.Tcp;
