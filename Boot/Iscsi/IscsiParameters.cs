@@ -149,8 +149,9 @@ namespace Bootstage.Boot.Iscsi
 
                 if (crc && !offered)
                 {
-                    // Proposed by the target: we answer None, so the result is None.
-                    crc = false;
+                    // We offered None only and a responder must choose from our list (§6.2.1):
+                    // going along with None while the target digests would desynchronise framing.
+                    return IscsiStatus.ProtocolError;
                 }
 
                 if (header)

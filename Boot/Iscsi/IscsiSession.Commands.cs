@@ -302,7 +302,7 @@ namespace Bootstage.Boot.Iscsi
             }
 
             uint dataSn = IscsiPdu.ReadUInt32(header, IscsiPdu.DataSnOffset);
-            if (dataSn != task.ExpectedDataSn)
+            if (task.IsWrite || dataSn != task.ExpectedDataSn)
             {
                 Counters.MalformedPdus++;
                 _pduInvalid = true;
@@ -439,6 +439,7 @@ namespace Bootstage.Boot.Iscsi
             _pingEchoLength = data.Length;
             BuildNopOut(IscsiPdu.ReservedTag, targetTag, BinaryPrimitives.ReadUInt64BigEndian(header.Slice(IscsiPdu.LunOffset)));
             _connection.Enqueue(_header, _pingEcho, 0, _pingEchoLength);
+            _pingEchoBusy = true;
             Counters.NopInPingsAnswered++;
         }
 

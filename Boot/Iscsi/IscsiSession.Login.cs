@@ -83,7 +83,7 @@ namespace Bootstage.Boot.Iscsi
             byte statusDetail = header[IscsiPdu.StatusClassOffset + 1];
             if (statusClass == 1)
             {
-                Redirect(data);
+                Redirect(data, permanent: statusDetail == 0x02);
                 return;
             }
 
@@ -162,7 +162,8 @@ namespace Bootstage.Boot.Iscsi
             }
 
             // Same stage, more to say (CHAP steps, or answers to the target's own proposals).
-            bool wantTransit = _stage == IscsiPdu.OperationalNegotiation || _chap == ChapStep.ResponseSent || !_options.UsesChap;
+            // Once CHAP is done we keep asking for transit until the target grants it (§6.3).
+            bool wantTransit = _stage == IscsiPdu.OperationalNegotiation || _chap == ChapStep.ResponseSent || _chap == ChapStep.Done || !_options.UsesChap;
             SendLogin(wantTransit, _stage == IscsiPdu.SecurityNegotiation ? IscsiPdu.OperationalNegotiation : IscsiPdu.FullFeaturePhase, answerLength);
         }
 
@@ -384,10 +385,16 @@ namespace Bootstage.Boot.Iscsi
             _redirects = 0;
             _lastReceiveMs = _transport.Milliseconds;
             State = IscsiSessionState.FullFeature;
+
+            // Re-issued tasks are not queued and are older than anything queued since: empty the
+            // queue so DispatchWaiting rebuilds it from every waiting task, oldest first.
+            _waitingCount = 0;
             DispatchWaiting();
         }
 
-        private void Redirect(ReadOnlySpan<byte> data)
+        // Temporary (0x0101): this login goes to the new portal, later ones to the original.
+        // Permanent (0x0102): the new portal replaces the original for good (§11.13.5).
+        private void Redirect(ReadOnlySpan<byte> data, bool permanent)
         {
             IscsiTextReader reader = new IscsiTextReader(data);
             while (reader.MoveNext())
@@ -410,6 +417,14 @@ namespace Bootstage.Boot.Iscsi
 
                 Counters.Redirects++;
                 _loginTextLength = 0;
+                if (permanent)
+                {
+                    new ReadOnlySpan<byte>(_redirectPortal, 0, _redirectLength).CopyTo(_portal);
+                    _portalLength = _redirectLength;
+                    _port = _redirectPort;
+                    _redirectLength = 0;
+                }
+
                 Reconnect();
                 return;
             }

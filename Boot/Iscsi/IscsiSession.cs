@@ -164,8 +164,11 @@ namespace Bootstage.Boot.Iscsi
                 }
             }
 
-            ReadOnlySpan<byte> server = _redirectLength > 0 ? new ReadOnlySpan<byte>(_redirectPortal, 0, _redirectLength) : new ReadOnlySpan<byte>(_portal, 0, _portalLength);
-            ushort port = _redirectLength > 0 ? _redirectPort : _port;
+            // A temporary redirect applies to the one connection it answered.
+            bool redirected = _redirectLength > 0;
+            ReadOnlySpan<byte> server = redirected ? new ReadOnlySpan<byte>(_redirectPortal, 0, _redirectLength) : new ReadOnlySpan<byte>(_portal, 0, _portalLength);
+            ushort port = redirected ? _redirectPort : _port;
+            _redirectLength = 0;
             IscsiStatus status = _transport.Connect(server, port);
             if (status != IscsiStatus.Success && status != IscsiStatus.Pending)
             {
@@ -245,9 +248,15 @@ namespace Bootstage.Boot.Iscsi
             }
 
             _connection.Flush();
-            TransportState transport = _transport.State;
-            if (State == IscsiSessionState.LoggedOut)
+            if (_connection.SendIdle)
             {
+                _pingEchoBusy = false;
+            }
+
+            TransportState transport = _transport.State;
+            if (State != IscsiSessionState.LoggingIn && State != IscsiSessionState.FullFeature && State != IscsiSessionState.LoggingOut)
+            {
+                // Logged out, or already failed (keepalive timeout) or redirected in this poll.
                 return;
             }
 
@@ -396,7 +405,9 @@ namespace Bootstage.Boot.Iscsi
         public byte[]? DataDestination(ReadOnlySpan<byte> header, int length, out int offset)
         {
             offset = 0;
-            if (IscsiPdu.Opcode(header) != IscsiPdu.DataIn || State != IscsiSessionState.FullFeature)
+            // The same states ReceivePdu hands Data-In to ReceiveDataIn in: a task's Received must
+            // only ever count bytes that landed in its buffer.
+            if (IscsiPdu.Opcode(header) != IscsiPdu.DataIn || (State != IscsiSessionState.FullFeature && State != IscsiSessionState.LoggingOut))
             {
                 return null;
             }
@@ -404,7 +415,7 @@ namespace Bootstage.Boot.Iscsi
             IscsiTask? task = FindTask(IscsiPdu.ReadUInt32(header, IscsiPdu.InitiatorTaskTagOffset));
             if (task == null)
             {
-                Counters.StalePdus++;
+                // Counted once, by ReceiveDataIn.
                 return null;
             }
 
@@ -441,6 +452,12 @@ namespace Bootstage.Boot.Iscsi
                     _pduInvalid = true;
                 }
 
+                return;
+            }
+
+            if (State != IscsiSessionState.FullFeature && State != IscsiSessionState.LoggingOut)
+            {
+                // Left behind in this batch by a Logout Response, a failure or a redirect.
                 return;
             }
 
