@@ -24,6 +24,8 @@ packages=(
     "binutils:/usr/bin/ld"
     "libslirp0:/usr/lib/x86_64-linux-gnu/libslirp.so.0"
     "dnsmasq-base:/usr/sbin/dnsmasq"
+    "tgt:/usr/sbin/tgtd"
+    "libiscsi-bin:/usr/bin/iscsi-perf"
 )
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }

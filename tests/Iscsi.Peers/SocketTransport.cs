@@ -8,7 +8,7 @@ using System.Net.Sockets;
 using System.Text;
 using Bootstage.Boot.Iscsi;
 
-namespace Bootstage.Iscsi.Tests
+namespace Bootstage.Iscsi.Peers
 {
     public sealed class SocketTransport : IIscsiTransport
     {
@@ -18,6 +18,9 @@ namespace Bootstage.Iscsi.Tests
         private bool _idle;
 
         public int Connects { get; private set; }
+
+        /// <summary>Source address to connect from (tgtd never redirects an initiator to its own address).</summary>
+        public IPAddress? LocalAddress { get; set; }
 
         public TransportState State => _state;
 
@@ -31,6 +34,11 @@ namespace Bootstage.Iscsi.Tests
             {
                 IPAddress address = IPAddress.TryParse(Encoding.ASCII.GetString(server), out IPAddress? parsed) ? parsed : Dns.GetHostAddresses(Encoding.ASCII.GetString(server))[0];
                 Socket socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                if (LocalAddress != null)
+                {
+                    socket.Bind(new IPEndPoint(LocalAddress, 0));
+                }
+
                 socket.Connect(new IPEndPoint(address, port));
                 socket.Blocking = false;
                 _socket = socket;

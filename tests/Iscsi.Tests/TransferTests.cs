@@ -1,0 +1,185 @@
+// Reads and writes against tgtd, compared byte for byte with the LUN's backing file: random
+// ranges over a host socket and through our own TCP stack over libslirp, a sparse LUN larger than
+// 2 TiB (READ/WRITE(16) across the 2^32-block line), tgtd killed and restarted in the middle of a
+// transfer (the SAN device logs in again and re-issues), and NOP-In pings from a target with a
+// short nop_interval (answered, so tgtd keeps the connection).
+using System;
+using System.Diagnostics;
+using System.Threading;
+using Bootstage.Boot.Iscsi;
+using Bootstage.Boot.San;
+using Bootstage.Iscsi.Peers;
+
+namespace Bootstage.Iscsi.Tests
+{
+    public class TransferTests
+    {
+        private static void ReadAndWriteRandomRanges(IscsiRig rig, SanDevice disk, int seed, int rounds)
+        {
+            Random random = new Random(seed);
+            int maxBlocks = 3000;
+            byte[] buffer = new byte[maxBlocks * 512];
+            for (int round = 0; round < rounds; round++)
+            {
+                int blocks = random.Next(4) switch { 0 => 1, 1 => random.Next(1, 16), 2 => 128 + random.Next(-1, 2), _ => random.Next(1, maxBlocks) };
+                ulong lba = (ulong)random.NextInt64(0, (long)disk.BlockCount - blocks);
+                if (random.Next(3) == 0)
+                {
+                    random.NextBytes(buffer.AsSpan(0, blocks * 512));
+                    Assert.Equal(IscsiStatus.Success, disk.Write(lba, blocks, buffer, 0));
+                    Assert.True(buffer.AsSpan(0, blocks * 512).SequenceEqual(rig.ReadBacking((long)lba * 512, blocks * 512)), $"write of {blocks} at {lba} differs in the file");
+                }
+
+                Array.Clear(buffer);
+                Assert.Equal(IscsiStatus.Success, disk.Read(lba, blocks, buffer, 0));
+                Assert.True(buffer.AsSpan(0, blocks * 512).SequenceEqual(rig.ReadBacking((long)lba * 512, blocks * 512)), $"read of {blocks} at {lba} differs from the file");
+            }
+        }
+
+        [Fact]
+        public void Random_ranges_read_and_write_byte_exact_over_a_host_socket()
+        {
+            using IscsiRig rig = new IscsiRig(lunSize: 32 << 20, seed: 11);
+            SanDevice disk = rig.OverSocket(IscsiRig.Options());
+            Assert.Equal(IscsiStatus.Success, disk.Open());
+            ReadAndWriteRandomRanges(rig, disk, seed: 1, rounds: 200);
+            Assert.True(disk.Counters.Commands > 200);
+        }
+
+        [Fact]
+        public void Random_ranges_read_and_write_byte_exact_through_our_stack_over_slirp()
+        {
+            using IscsiRig rig = new IscsiRig(lunSize: 32 << 20, seed: 12);
+            rig.Target.AddAccount("alice", "alicesecret12");
+            rig.Target.BindAccount(1, "alice");
+            SanDevice disk = rig.OverSlirp(IscsiRig.Options("alice", "alicesecret12"));
+            Assert.Equal(IscsiStatus.Success, disk.Open());
+            ReadAndWriteRandomRanges(rig, disk, seed: 2, rounds: 60);
+            Assert.True(rig.Interface!.Counters.FramesReceived > 100, "the data did not come through our stack");
+        }
+
+        [Fact]
+        public void Whole_lun_read_matches_the_backing_file_through_our_stack()
+        {
+            using IscsiRig rig = new IscsiRig(lunSize: 16 << 20, seed: 13);
+            SanDevice disk = rig.OverSlirp(IscsiRig.Options());
+            Assert.Equal(IscsiStatus.Success, disk.Open());
+            byte[] data = new byte[16 << 20];
+            Assert.Equal(IscsiStatus.Success, disk.Read(0, (int)disk.BlockCount, data, 0));
+            Assert.Equal(rig.ReadBacking(0, data.Length), data);
+        }
+
+        [Fact]
+        public void Sequential_small_reads_are_served_by_read_ahead()
+        {
+            using IscsiRig rig = new IscsiRig(lunSize: 4 << 20, seed: 14);
+            SanDevice disk = rig.OverSocket(IscsiRig.Options());
+            Assert.Equal(IscsiStatus.Success, disk.Open());
+            byte[] block = new byte[4 * 512];
+            for (ulong lba = 100; lba < 100 + 1024; lba += 4)
+            {
+                Assert.Equal(IscsiStatus.Success, disk.Read(lba, 4, block, 0));
+                Assert.Equal(rig.ReadBacking((long)lba * 512, block.Length), block);
+            }
+
+            Assert.True(disk.Counters.CacheHits > 200, $"cache hits {disk.Counters.CacheHits}");
+            Assert.True(disk.Counters.Commands < 40, $"commands {disk.Counters.Commands}");
+
+            // A write through the device must never leave stale blocks in the window.
+            byte[] fresh = new byte[512];
+            new Random(4).NextBytes(fresh);
+            Assert.Equal(IscsiStatus.Success, disk.Read(2000, 4, block, 0));
+            Assert.Equal(IscsiStatus.Success, disk.Read(2004, 4, block, 0));
+            Assert.Equal(IscsiStatus.Success, disk.Write(2010, 1, fresh, 0));
+            Assert.Equal(IscsiStatus.Success, disk.Read(2008, 4, block, 0));
+            Assert.Equal(fresh, block.AsSpan(2 * 512, 512).ToArray());
+        }
+
+        [Fact]
+        public void Ranges_across_the_2_TiB_line_use_16_byte_commands_on_a_sparse_3_TiB_lun()
+        {
+            long size = 3L << 40;
+            using IscsiRig rig = new IscsiRig(lunSize: size, sparse: true);
+            long line = (1L << 32) * 512;
+            byte[] pattern = new byte[64 * 1024];
+            new Random(21).NextBytes(pattern);
+            TgtdTarget.WriteAt(rig.BackingFile, line - 32 * 1024, pattern);
+
+            SanDevice disk = rig.OverSocket(IscsiRig.Options());
+            Assert.Equal(IscsiStatus.Success, disk.Open());
+            Assert.Equal((ulong)size / 512, disk.BlockCount);
+
+            byte[] data = new byte[pattern.Length];
+            Assert.Equal(IscsiStatus.Success, disk.Read((1UL << 32) - 64, 128, data, 0));
+            Assert.Equal(pattern, data);
+
+            byte[] written = new byte[8 * 512];
+            new Random(22).NextBytes(written);
+            Assert.Equal(IscsiStatus.Success, disk.Write((1UL << 32) - 4, 8, written, 0));
+            Assert.Equal(written, rig.ReadBacking(line - 4 * 512, written.Length));
+            Assert.Equal(IscsiStatus.Success, disk.Read(disk.BlockCount - 8, 8, written, 0));
+            Assert.Equal(new byte[8 * 512], written);
+        }
+
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void Survives_tgtd_restarting_in_the_middle_of_a_transfer(bool write)
+        {
+            using IscsiRig rig = new IscsiRig(lunSize: 64 << 20, seed: 15);
+            SanDevice disk = rig.OverSocket(IscsiRig.Options());
+            Assert.Equal(IscsiStatus.Success, disk.Open());
+            byte[] data = new byte[64 << 20];
+            if (write)
+            {
+                new Random(31).NextBytes(data);
+            }
+
+            // Each request is small enough that the restart lands in the middle of the loop.
+            Thread restarter = new Thread(() =>
+            {
+                Thread.Sleep(300);
+                rig.Target.Kill();
+                Thread.Sleep(500);
+                rig.Target.Restart();
+            });
+            restarter.Start();
+            Stopwatch watch = Stopwatch.StartNew();
+            for (int block = 0; block < data.Length / 512; block += 256)
+            {
+                IscsiStatus status = write ? disk.Write((ulong)block, 256, data, block * 512) : disk.Read((ulong)block, 256, data, block * 512);
+                Assert.Equal(IscsiStatus.Success, status);
+                if (block % 8192 == 0 && watch.ElapsedMilliseconds < 2000)
+                {
+                    Thread.Sleep(50);
+                }
+            }
+
+            restarter.Join();
+            Assert.True(disk.Counters.Reconnects > 0 || disk.Session.Counters.ConnectionFailures > 0, "the restart went unnoticed: the transfer finished before it");
+            Assert.Equal(rig.ReadBacking(0, data.Length), data);
+        }
+
+        [Fact]
+        public void Answers_NOP_In_pings_so_the_target_keeps_the_connection()
+        {
+            using IscsiRig rig = new IscsiRig(lunSize: 1 << 20);
+            rig.Target.SetTargetParameter(1, "nop_interval", "1");
+            rig.Target.SetTargetParameter(1, "nop_count", "2");
+            SanDevice disk = rig.OverSocket(IscsiRig.Options());
+            Assert.Equal(IscsiStatus.Success, disk.Open());
+            Stopwatch idle = Stopwatch.StartNew();
+            while (idle.ElapsedMilliseconds < 5000)
+            {
+                disk.Session.Poll();
+            }
+
+            Assert.True(disk.Session.Counters.NopInPingsAnswered >= 3, $"answered {disk.Session.Counters.NopInPingsAnswered} pings");
+            Assert.Equal(IscsiSessionState.FullFeature, disk.Session.State);
+            Assert.Equal(0UL, disk.Session.Counters.ConnectionFailures);
+            byte[] block = new byte[512];
+            Assert.Equal(IscsiStatus.Success, disk.Read(1, 1, block, 0));
+            Assert.Equal(rig.ReadBacking(512, 512), block);
+        }
+    }
+}
