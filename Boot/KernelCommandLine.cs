@@ -51,7 +51,13 @@ namespace Bootstage.Boot
                 || value.SequenceEqual("on"u8) || value.SequenceEqual("true"u8);
         }
 
-        public Enumerator GetEnumerator() => new Enumerator(_text);
+        /// <summary>Keys whose values are secrets (CHAP passwords): log lines show `key=***` instead.</summary>
+        public static bool IsSecret(ReadOnlySpan<byte> key)
+        {
+            return key.SequenceEqual("password"u8) || key.SequenceEqual("reverse-password"u8);
+        }
+
+                public Enumerator GetEnumerator() => new Enumerator(_text);
 
         /// <summary>Walks the words in order; a malformed tail (unterminated quote) ends at the text's end.</summary>
         public ref struct Enumerator

@@ -108,7 +108,23 @@ namespace Bootstage.Kernel.Core
 
         private void ReportCommandLine()
         {
-            Log.Begin(LogLevel.Info).Text("command line: ").Ascii(Machine.CommandLine).End();
+            // Word by word, so CHAP secrets can be masked: they must never reach a log.
+            LogLine line = Log.Begin(LogLevel.Info).Text("command line:");
+            Bootstage.Boot.KernelCommandLine.Enumerator words = new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).GetEnumerator();
+            while (words.MoveNext())
+            {
+                line.Char(' ').Ascii(words.Key);
+                if (Bootstage.Boot.KernelCommandLine.IsSecret(words.Key))
+                {
+                    line.Text("=***");
+                }
+                else if (words.Value.Length > 0)
+                {
+                    line.Char('=').Ascii(words.Value);
+                }
+            }
+
+            line.End();
             if (_options.UnknownConsole)
             {
                 Log.Warn("console= takes serial, vga or both; using both");

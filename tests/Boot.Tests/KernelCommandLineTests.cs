@@ -73,5 +73,15 @@ namespace Bootstage.Boot.Tests
 
             Assert.Equal("a[1]b[]c[]", seen.ToString());
         }
+
+        [Theory]
+        [InlineData("password", true)]
+        [InlineData("reverse-password", true)]
+        [InlineData("username", false)]
+        [InlineData("root-path", false)]
+        public void Chap_secrets_are_the_keys_masked_in_logs(string key, bool secret)
+        {
+            Assert.Equal(secret, KernelCommandLine.IsSecret(System.Text.Encoding.ASCII.GetBytes(key)));
+        }
     }
 }
