@@ -1,5 +1,6 @@
 // Benchmark entry: `dotnet run -c Release --project bench/Bootstage.Bench -- netvsc [frames]`
-// or `... -- tcp [in-process MiB] [qemu MiB]` (the QEMU run needs ./build.sh image first).
+// or `... -- tcp [in-process MiB] [qemu MiB]` (the QEMU run needs ./build.sh image first),
+// or `... -- iscsi [seconds]` (our initiator beside libiscsi's iscsi-perf on one tgtd LUN).
 using System;
 
 namespace Bootstage.Bench
@@ -19,8 +20,11 @@ namespace Bootstage.Bench
                     TcpBenchmark.InProcess(args.Length > 1 ? long.Parse(args[1]) << 20 : 256L << 20);
                     TcpBenchmark.Qemu(args.Length > 2 ? long.Parse(args[2]) << 20 : 64L << 20);
                     return 0;
+                case "iscsi":
+                    IscsiBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
+                    return 0;
                 default:
-                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB]");
+                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB] | iscsi [seconds]");
                     return 2;
             }
         }

@@ -1,0 +1,115 @@
+// `-- iscsi [seconds]`: sequential reads from one tgtd LUN (64 MiB file, loopback) by our
+// initiator over a host socket and by libiscsi's iscsi-perf, in the same run, at queue depth 1
+// and 16 and three request sizes, with the ratio. Ours keeps the queue full the way iscsi-perf
+// does: a finished READ is replaced at once by the next one, wrapping at the end of the LUN.
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Text;
+using Bootstage.Boot.Iscsi;
+using Bootstage.Boot.San;
+using Bootstage.Boot.Scsi;
+using Bootstage.Iscsi.Peers;
+
+namespace Bootstage.Bench
+{
+    internal static class IscsiBenchmark
+    {
+        private const string Iqn = "iqn.2026-11.org.bootstage.bench:disk";
+        private const ulong Lun1 = 0x0001_0000_0000_0000;
+
+        public static void Run(int seconds)
+        {
+            string directory = Path.Combine(Path.GetTempPath(), "bootstage-bench-iscsi-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(directory);
+            string file = TgtdTarget.CreateBackingFile(Path.Combine(directory, "lun.img"), 64 << 20, 1);
+            using (TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd")))
+            {
+                Measure(target, file, seconds);
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
+
+        private static void Measure(TgtdTarget target, string file, int seconds)
+        {
+            target.AddTarget(1, Iqn);
+            target.AddLun(1, 1, file);
+            target.BindAll(1);
+            string url = LibIscsi.Url(target, Iqn, 1);
+
+            Console.WriteLine($"iSCSI sequential read, tgtd 64 MiB LUN on 127.0.0.1:{target.Port}, {seconds} s per figure, MiB/s");
+            Console.WriteLine("request   qdepth   ours (host socket)   iscsi-perf   ratio");
+            foreach (int blocks in new[] { 8, 64, 128 })
+            {
+                foreach (int depth in new[] { 1, 16 })
+                {
+                    double ours = Ours(target, blocks, depth, seconds);
+                    PerfResult theirs = LibIscsi.RunPerf(url, depth, blocks, seconds);
+                    Console.WriteLine($"{blocks / 2,4} KiB   {depth,6}   {ours,18:F0}   {theirs.MiBPerSecond,10:F0}   {ours / theirs.MiBPerSecond,5:F2}");
+                }
+            }
+        }
+
+        private static double Ours(TgtdTarget target, int blocks, int depth, int seconds)
+        {
+            SocketTransport transport = new SocketTransport();
+            IscsiOptions options = new IscsiOptions
+            {
+                InitiatorName = Encoding.ASCII.GetBytes("iqn.2026-11.org.bootstage:bench"),
+                TargetName = Encoding.ASCII.GetBytes(Iqn),
+            };
+            IscsiSession session = new IscsiSession(options, transport, new SeededRandom(1));
+            SanDevice disk = new SanDevice(session, Encoding.ASCII.GetBytes(target.Address), (ushort)target.Port, Lun1);
+            if (disk.Open() != IscsiStatus.Success)
+            {
+                throw new InvalidOperationException("login failed: " + session.LastError);
+            }
+
+            int bytes = blocks * 512;
+            byte[] buffer = new byte[bytes * depth];
+            IscsiTask?[] tasks = new IscsiTask?[depth];
+            byte[] cdb = new byte[16];
+            ulong next = 0;
+            long done = 0;
+            Stopwatch watch = Stopwatch.StartNew();
+            long limit = seconds * 1000L;
+            while (watch.ElapsedMilliseconds < limit)
+            {
+                for (int i = 0; i < depth; i++)
+                {
+                    IscsiTask? task = tasks[i];
+                    if (task != null && task.IsDone)
+                    {
+                        if (task.Result != IscsiStatus.Success)
+                        {
+                            throw new InvalidOperationException("READ failed: " + task.Result);
+                        }
+
+                        session.Release(task);
+                        tasks[i] = null;
+                        done++;
+                    }
+
+                    if (tasks[i] == null)
+                    {
+                        if (next + (ulong)blocks > disk.BlockCount)
+                        {
+                            next = 0;
+                        }
+
+                        int length = ScsiCdb.ReadOrWrite(false, next, (uint)blocks, cdb);
+                        tasks[i] = session.Submit(Lun1, cdb.AsSpan(0, length), false, buffer, i * bytes, bytes);
+                        next += (ulong)blocks;
+                    }
+                }
+
+                session.Poll();
+            }
+
+            double elapsed = watch.Elapsed.TotalSeconds;
+            disk.Close();
+            return done * (double)bytes / elapsed / (1 << 20);
+        }
+    }
+}
