@@ -19,6 +19,38 @@ namespace Bootstage.Boot.San
         BadCredentials,
     }
 
+    /// <summary>The SAN-related values of a DHCP lease (empty when there was no lease).</summary>
+    public readonly ref struct SanDhcpValues
+    {
+        public SanDhcpValues(DhcpLease? lease)
+        {
+            RootPath = lease != null ? lease.RootPath : default;
+            InitiatorIqn = lease != null ? lease.InitiatorIqn : default;
+            HostName = lease != null ? lease.HostName : default;
+            Username = lease != null ? lease.Username : default;
+            Password = lease != null ? lease.Password : default;
+            ReverseUsername = lease != null ? lease.ReverseUsername : default;
+            ReversePassword = lease != null ? lease.ReversePassword : default;
+            Retries = lease != null ? lease.SanRetries : (byte)0;
+        }
+
+        public ReadOnlySpan<byte> RootPath { get; init; }
+
+        public ReadOnlySpan<byte> InitiatorIqn { get; init; }
+
+        public ReadOnlySpan<byte> HostName { get; init; }
+
+        public ReadOnlySpan<byte> Username { get; init; }
+
+        public ReadOnlySpan<byte> Password { get; init; }
+
+        public ReadOnlySpan<byte> ReverseUsername { get; init; }
+
+        public ReadOnlySpan<byte> ReversePassword { get; init; }
+
+        public byte Retries { get; init; }
+    }
+
     public sealed class SanSettings
     {
         private readonly byte[] _rootPath = new byte[DhcpLease.MaxText + 1];
@@ -34,7 +66,12 @@ namespace Bootstage.Boot.San
 
         public SanSettingsStatus Resolve(KernelCommandLine commandLine, DhcpLease? lease, ReadOnlySpan<byte> mac)
         {
-            ReadOnlySpan<byte> rootPath = Pick(commandLine, "root-path"u8, lease != null ? lease.RootPath : default);
+            return Resolve(commandLine, new SanDhcpValues(lease), mac);
+        }
+
+        public SanSettingsStatus Resolve(KernelCommandLine commandLine, SanDhcpValues dhcp, ReadOnlySpan<byte> mac)
+        {
+            ReadOnlySpan<byte> rootPath = Pick(commandLine, "root-path"u8, dhcp.RootPath);
             if (rootPath.IsEmpty)
             {
                 return SanSettingsStatus.NoRootPath;
@@ -56,31 +93,31 @@ namespace Bootstage.Boot.San
 
             Options.TargetName = parsed.TargetName.ToArray();
             Span<byte> name = stackalloc byte[256];
-            ReadOnlySpan<byte> configured = Pick(commandLine, "initiator-iqn"u8, lease != null ? lease.InitiatorIqn : default);
+            ReadOnlySpan<byte> configured = Pick(commandLine, "initiator-iqn"u8, dhcp.InitiatorIqn);
             if (!configured.IsEmpty && !InitiatorName.IsValid(configured))
             {
                 return SanSettingsStatus.BadInitiatorName;
             }
 
-            int length = InitiatorName.Choose(configured, lease != null ? lease.HostName : default, default, mac, name);
+            int length = InitiatorName.Choose(configured, dhcp.HostName, default, mac, name);
             if (length <= 0)
             {
                 return SanSettingsStatus.BadInitiatorName;
             }
 
             Options.InitiatorName = name.Slice(0, length).ToArray();
-            Options.Username = Pick(commandLine, "username"u8, lease != null ? lease.Username : default).ToArray();
-            Options.Password = Pick(commandLine, "password"u8, lease != null ? lease.Password : default).ToArray();
-            Options.ReverseUsername = Pick(commandLine, "reverse-username"u8, lease != null ? lease.ReverseUsername : default).ToArray();
-            Options.ReversePassword = Pick(commandLine, "reverse-password"u8, lease != null ? lease.ReversePassword : default).ToArray();
+            Options.Username = Pick(commandLine, "username"u8, dhcp.Username).ToArray();
+            Options.Password = Pick(commandLine, "password"u8, dhcp.Password).ToArray();
+            Options.ReverseUsername = Pick(commandLine, "reverse-username"u8, dhcp.ReverseUsername).ToArray();
+            Options.ReversePassword = Pick(commandLine, "reverse-password"u8, dhcp.ReversePassword).ToArray();
             if (Options.Validate() == IscsiStatus.InvalidCredentials)
             {
                 return SanSettingsStatus.BadCredentials;
             }
 
-            if (lease != null && lease.SanRetries != 0)
+            if (dhcp.Retries != 0)
             {
-                Retries = lease.SanRetries;
+                Retries = dhcp.Retries;
             }
 
             if (commandLine.TryGet("san-retries"u8, out ReadOnlySpan<byte> retries) && IscsiTextReader.TryParseNumber(retries, out uint count) && count <= 1000)

@@ -57,7 +57,13 @@ namespace Bootstage.Kernel.Core
             IscsiStatus opened = disk.Open();
             if (opened != IscsiStatus.Success)
             {
-                Log.Milestone("san").Text(" status=failed reason=").Ascii(IscsiStatusText.Describe(opened)).End();
+                LogLine line = Log.Milestone("san").Text(" status=failed reason=").Ascii(IscsiStatusText.Describe(opened));
+                if (opened == IscsiStatus.CheckCondition)
+                {
+                    line.Text(" sense=").Ascii(disk.LastSense.Describe());
+                }
+
+                line.End();
                 return false;
             }
 

@@ -89,6 +89,17 @@ namespace Bootstage.Image.Tests
         }
 
         [Fact]
+        public void The_image_names_the_sense_of_a_lun_the_target_does_not_have()
+        {
+            using Lun lun = new Lun(seed: 43);
+            QemuResult result = Qemu.BootKernel($"console=serial root-path={lun.RootPath.Replace(":1:", ":5:")} username=bootuser password=bootsecret12",
+                extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
+
+            Assert.Contains("@milestone name=san status=failed reason=SCSI check condition sense=logical unit not supported", result.Serial);
+            Assert.Equal(3, result.ExitCode);
+        }
+
+        [Fact]
         public void The_image_rejects_a_malformed_root_path_with_a_clear_reason()
         {
             QemuResult result = Qemu.BootKernel("console=serial root-path=iscsi:10.0.2.2::99999:1:iqn.x:y",
