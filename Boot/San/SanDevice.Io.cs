@@ -139,9 +139,14 @@ namespace Bootstage.Boot.San
             int submitted = 0;
             int inFlight = 0;
             IscsiStatus failure = IscsiStatus.Success;
-            while (failure == IscsiStatus.Success && (submitted < blocks || inFlight > 0))
+            bool connectionLost = false;
+
+            // After a command fails, the others still in flight are waited for, not abandoned: the
+            // target is still working on them, and a write's Data-Out must not be sent from a
+            // buffer the caller already owns again.
+            while (!connectionLost && ((failure == IscsiStatus.Success && submitted < blocks) || inFlight > 0))
             {
-                for (int slot = 0; slot < depth && submitted < blocks; slot++)
+                for (int slot = 0; slot < depth && submitted < blocks && failure == IscsiStatus.Success; slot++)
                 {
                     if (_slotTask[slot] != null)
                     {
@@ -165,7 +170,14 @@ namespace Bootstage.Boot.San
                 _session.Poll();
                 if (_session.State != IscsiSessionState.FullFeature)
                 {
-                    failure = RecoverInFlight(depth);
+                    IscsiStatus recovered = failure == IscsiStatus.Success ? RecoverInFlight(depth) : IscsiStatus.ConnectionLost;
+                    if (recovered != IscsiStatus.Success)
+                    {
+                        // The connection is gone with its queued PDUs: nothing more can reach the target.
+                        failure = failure == IscsiStatus.Success ? recovered : failure;
+                        connectionLost = true;
+                    }
+
                     continue;
                 }
 
@@ -212,18 +224,22 @@ namespace Bootstage.Boot.San
                         Counters.CommandRetries++;
                         if (!SubmitSlot(slot, write, buffer))
                         {
-                            failure = IscsiStatus.NoFreeTask;
+                            inFlight--;
+                            failure = failure == IscsiStatus.Success ? IscsiStatus.NoFreeTask : failure;
                         }
 
                         continue;
                     }
 
                     inFlight--;
-                    failure = result;
+                    if (failure == IscsiStatus.Success)
+                    {
+                        failure = result;
+                    }
                 }
             }
 
-            if (failure != IscsiStatus.Success)
+            if (connectionLost)
             {
                 DropSlots(depth, failure);
             }
