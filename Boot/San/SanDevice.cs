@@ -86,7 +86,7 @@ namespace Bootstage.Boot.San
                 return status;
             }
 
-            status = WaitForLogin(Retries);
+            status = WaitForLogin(Retries, established: false);
             if (status != IscsiStatus.Success)
             {
                 return status;
@@ -239,16 +239,20 @@ namespace Bootstage.Boot.San
         // (authentication, authorisation, a target that does not exist) end the wait at once.
         private IscsiStatus Recover()
         {
-            return WaitForLogin(Retries);
+            return WaitForLogin(Retries, established: true);
         }
 
-        private IscsiStatus WaitForLogin(int attempts)
+        // `established`: this target has served us before, so "target not found" or "removed"
+        // means it is restarting (configuration not back yet), which is worth waiting out.
+        private IscsiStatus WaitForLogin(int attempts, bool established)
         {
             while (_session.State != IscsiSessionState.FullFeature)
             {
                 if (_session.State == IscsiSessionState.Failed)
                 {
-                    if (IsPermanent(_session.LastError) || attempts-- <= 0)
+                    IscsiStatus error = _session.LastError;
+                    bool transientAfterAll = established && (error == IscsiStatus.TargetNotFound || error == IscsiStatus.TargetRemoved);
+                    if ((IsPermanent(error) && !transientAfterAll) || attempts-- <= 0)
                     {
                         return _session.LastError;
                     }
