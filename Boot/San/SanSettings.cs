@@ -2,7 +2,7 @@
 // (`root-path=`, `initiator-iqn=`, `username=`, `password=`, `reverse-username=`,
 // `reverse-password=`, `san-retries=`) over DHCP (option 17 root path, 203 initiator IQN, 12
 // host name, 175.190-193 credentials, 175.187 retries). The initiator name falls back to one
-// made from the host name, then the MAC address. Secrets are copied into the options only; no
+// made from the host name, then the SMBIOS system UUID, then the MAC address. Secrets are copied into the options only; no
 // log line is built from them.
 using System;
 using Bootstage.Boot.Iscsi;
@@ -64,12 +64,13 @@ namespace Bootstage.Boot.San
 
         public int Retries { get; private set; } = 10;
 
-        public SanSettingsStatus Resolve(KernelCommandLine commandLine, DhcpLease? lease, ReadOnlySpan<byte> mac)
+        public SanSettingsStatus Resolve(KernelCommandLine commandLine, DhcpLease? lease, ReadOnlySpan<byte> mac, ReadOnlySpan<byte> systemUuid)
         {
-            return Resolve(commandLine, new SanDhcpValues(lease), mac);
+            return Resolve(commandLine, new SanDhcpValues(lease), mac, systemUuid);
         }
 
-        public SanSettingsStatus Resolve(KernelCommandLine commandLine, SanDhcpValues dhcp, ReadOnlySpan<byte> mac)
+        /// <summary><paramref name="systemUuid"/>: the SMBIOS UUID as stored (16 bytes), or empty.</summary>
+        public SanSettingsStatus Resolve(KernelCommandLine commandLine, SanDhcpValues dhcp, ReadOnlySpan<byte> mac, ReadOnlySpan<byte> systemUuid = default)
         {
             ReadOnlySpan<byte> rootPath = Pick(commandLine, "root-path"u8, dhcp.RootPath);
             if (rootPath.IsEmpty)
@@ -99,7 +100,7 @@ namespace Bootstage.Boot.San
                 return SanSettingsStatus.BadInitiatorName;
             }
 
-            int length = InitiatorName.Choose(configured, dhcp.HostName, default, mac, name);
+            int length = InitiatorName.Choose(configured, dhcp.HostName, systemUuid, mac, name);
             if (length <= 0)
             {
                 return SanSettingsStatus.BadInitiatorName;

@@ -24,8 +24,10 @@ namespace Bootstage.Kernel.Core
             KernelCommandLine commandLine = new KernelCommandLine(Machine.CommandLine);
             Span<byte> mac = stackalloc byte[MacAddress.Size];
             device.Mac.Write(mac);
+            Span<byte> uuid = stackalloc byte[16];
+            bool hasUuid = FindSystemUuid(uuid);
             SanSettings settings = new SanSettings();
-            SanSettingsStatus status = settings.Resolve(commandLine, lease, mac);
+            SanSettingsStatus status = settings.Resolve(commandLine, lease, mac, hasUuid ? uuid : default);
             if (status == SanSettingsStatus.NoRootPath)
             {
                 return true;
@@ -89,6 +91,18 @@ namespace Bootstage.Kernel.Core
             }
 
             return true;
+        }
+
+        // The BIOS area and the SMBIOS table are identity-mapped physical memory (the first 4 GiB).
+        private static unsafe bool FindSystemUuid(Span<byte> uuid)
+        {
+            ReadOnlySpan<byte> bios = new ReadOnlySpan<byte>((void*)SmbiosTable.BiosAreaStart, SmbiosTable.BiosAreaLength);
+            if (!SmbiosTable.TryFindEntryPoint(bios, out ulong address, out int length) || address == 0 || address + (ulong)length > 0x1_0000_0000UL)
+            {
+                return false;
+            }
+
+            return SmbiosTable.TryFindSystemUuid(new ReadOnlySpan<byte>((void*)address, length), uuid);
         }
 
         // Unpredictable enough for ISIDs, CHAP challenges and TCP sequence numbers: TSC jitter

@@ -57,12 +57,17 @@ namespace Bootstage.Boot.Tests
         }
 
         [Fact]
-        public void Without_a_configured_name_the_initiator_name_comes_from_the_host_name_then_the_mac()
+        public void Without_a_configured_name_the_initiator_name_comes_from_the_host_name_then_the_smbios_uuid_then_the_mac()
         {
             SanSettings byHost = new SanSettings();
             SanDhcpValues dhcp = new SanDhcpValues(null) { RootPath = "iscsi:10.0.0.1::::iqn.2026-11.example:disk"u8, HostName = "Node7"u8 };
             Assert.Equal(SanSettingsStatus.Ok, byHost.Resolve(new KernelCommandLine(default), dhcp, Mac));
             Assert.Equal("iqn.2026-11.org.bootstage:node7", Text(byHost.Options.InitiatorName));
+
+            SanSettings byUuid = new SanSettings();
+            byte[] uuid = { 0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
+            Assert.Equal(SanSettingsStatus.Ok, byUuid.Resolve(new KernelCommandLine("root-path=iscsi:10.0.0.1::::iqn.2026-11.example:disk"u8), new SanDhcpValues(null), Mac, uuid));
+            Assert.Equal("iqn.2026-11.org.bootstage:12345678-9abc-def0-1122-334455667788", Text(byUuid.Options.InitiatorName));
 
             SanSettings byMac = new SanSettings();
             Assert.Equal(SanSettingsStatus.Ok, byMac.Resolve(new KernelCommandLine("root-path=iscsi:10.0.0.1::::iqn.2026-11.example:disk"u8), new SanDhcpValues(null), Mac));

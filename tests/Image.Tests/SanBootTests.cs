@@ -77,6 +77,18 @@ namespace Bootstage.Image.Tests
         }
 
         [Fact]
+        public void Without_a_configured_name_the_image_logs_in_as_its_smbios_uuid()
+        {
+            using Lun lun = new Lun(seed: 44);
+            QemuResult result = Qemu.BootKernel($"console=serial root-path={lun.RootPath} username=bootuser password=bootsecret12",
+                extraArguments: "-smbios type=1,uuid=6a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9 -netdev user,id=n0 -device virtio-net-pci,netdev=n0");
+
+            Assert.Contains(" as iqn.2026-11.org.bootstage:6a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9 (CHAP)", result.Serial);
+            Assert.Contains("@milestone name=san-mbr sig=aa55", result.Serial);
+            Assert.Equal(1, result.ExitCode);
+        }
+
+        [Fact]
         public void The_image_names_a_wrong_chap_secret_and_fails()
         {
             using Lun lun = new Lun(seed: 42);
