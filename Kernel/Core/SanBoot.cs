@@ -50,6 +50,12 @@ namespace Bootstage.Kernel.Core
             }
 
             IscsiRootPath.TryParse(settings.RootPath, out IscsiRootPath path);
+            if (path.IsIpv6Literal)
+            {
+                Log.Milestone("san").Text(" status=failed reason=IPv6 targets need an IPv6 stack, which this build does not have").End();
+                return false;
+            }
+
             Log.Begin(LogLevel.Info).Text("san: ").Ascii(settings.RootPath).Text(" as ").Ascii(settings.Options.InitiatorName)
                 .Text(settings.Options.UsesChap ? (settings.Options.UsesMutualChap ? " (mutual CHAP)" : " (CHAP)") : "").End();
             TscRandom random = new TscRandom(platform);
