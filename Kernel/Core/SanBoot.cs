@@ -90,12 +90,57 @@ namespace Bootstage.Kernel.Core
             ReadOnlySpan<byte> mbr = new ReadOnlySpan<byte>(block, 0, 512);
             uint signature = (uint)(mbr[510] | (mbr[511] << 8));
             Log.Milestone("san-mbr").Text(" sig=").Hex(signature, 4).Text(" crc32=").Hex(Crc32.Compute(mbr), 8).End();
+            if (commandLine.TryGet("santest"u8, out ReadOnlySpan<byte> test) && !ReadTest(disk, test, netif))
+            {
+                return false;
+            }
+
             if (commandLine.IsSet("san-logout"u8))
             {
                 IscsiStatus closed = disk.Close();
                 Log.Milestone("san-logout").Text(" status=").Ascii(IscsiStatusText.Describe(closed)).End();
             }
 
+            return true;
+        }
+
+        // `santest=read:<MiB>`: read the first MiB of the disk in 1 MiB requests (the device keeps
+        // 16 commands of 64 KiB in flight) and report the time and the CRC-32 of what was read, which
+        // the image test compares with the backing file and the benchmark turns into MiB/s.
+        private static bool ReadTest(SanDevice disk, ReadOnlySpan<byte> spec, NetInterface netif)
+        {
+            if (!spec.StartsWith("read:"u8) || !IscsiTextReader.TryParseNumber(spec.Slice(5), out uint mebibytes) || mebibytes == 0 || mebibytes > 4096)
+            {
+                Log.Milestone("san-read").Text(" status=invalid").End();
+                return false;
+            }
+
+            const int chunk = 1 << 20;
+            ulong total = (ulong)mebibytes << 20;
+            if (total > disk.BlockCount * disk.BlockSize)
+            {
+                total = disk.BlockCount * disk.BlockSize / chunk * chunk;
+            }
+
+            byte[] buffer = new byte[chunk];
+            int blocks = chunk / (int)disk.BlockSize;
+            uint crc = Crc32.Begin();
+            ulong start = netif.Clock.Milliseconds;
+            for (ulong done = 0; done < total; done += chunk)
+            {
+                IscsiStatus status = disk.Read(done / disk.BlockSize, blocks, buffer, 0);
+                if (status != IscsiStatus.Success)
+                {
+                    Log.Milestone("san-read").Text(" status=failed reason=").Ascii(IscsiStatusText.Describe(status)).End();
+                    return false;
+                }
+
+                crc = Crc32.Update(crc, buffer);
+            }
+
+            ulong elapsed = netif.Clock.Milliseconds - start;
+            Log.Milestone("san-read").Text(" bytes=").Dec(total).Text(" ms=").Dec(elapsed).Text(" crc32=").Hex(Crc32.Finish(crc), 8)
+                .Text(" commands=").Dec(disk.Counters.Commands).Text(" reconnects=").Dec(disk.Counters.Reconnects).End();
             return true;
         }
 

@@ -6,6 +6,7 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Text;
+using System.Text.RegularExpressions;
 using Bootstage.Boot.Iscsi;
 using Bootstage.Boot.San;
 using Bootstage.Boot.Scsi;
@@ -48,6 +49,20 @@ namespace Bootstage.Bench
                     PerfResult theirs = LibIscsi.RunPerf(url, depth, blocks, seconds);
                     Console.WriteLine($"{blocks / 2,4} KiB   {depth,6}   {ours,18:F0}   {theirs.MiBPerSecond,10:F0}   {ours / theirs.MiBPerSecond,5:F2}   {LastAllocatedPerCommand,8:F1}");
                 }
+            }
+
+            // The image itself: virtio-net, our stack, QEMU's slirp to the same tgtd; 1 MiB requests.
+            string? serial = QemuImage.Boot($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} santest=read:64");
+            Match match = Regex.Match(serial ?? string.Empty, @"name=san-read bytes=(\d+) ms=(\d+)");
+            if (match.Success)
+            {
+                double bytes = double.Parse(match.Groups[1].Value);
+                double elapsed = double.Parse(match.Groups[2].Value) / 1000;
+                Console.WriteLine($"the image in QEMU/TCG over virtio-net: {bytes / (1 << 20):0} MiB in {elapsed:0.000} s = {bytes / elapsed / (1 << 20):0.0} MiB/s");
+            }
+            else
+            {
+                Console.WriteLine("the image in QEMU/TCG: no san-read result (build it with ./build.sh image)");
             }
         }
 

@@ -72,26 +72,9 @@ namespace Bootstage.Bench
 
         public static void Qemu(long size)
         {
-            string root = AppContext.BaseDirectory;
-            while (!File.Exists(Path.Combine(root, "Cosmos.sln")))
-            {
-                root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("Cosmos.sln not found");
-            }
-
-            string image = Path.Combine(root, "out", "bootstage.bin");
             (TcpListener listener, Thread _) = Serve(size);
             int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            ProcessStartInfo start = new ProcessStartInfo("qemu-system-x86_64",
-                $"-machine pc -accel tcg -cpu qemu64 -m 256 -display none -serial stdio -monitor none -no-reboot "
-                + "-device isa-debug-exit,iobase=0xf4,iosize=0x04 -netdev user,id=n0 -device virtio-net-pci,netdev=n0 "
-                + $"-kernel \"{image}\" -append \"console=serial nettest=tcp-rx:{port}:{size}\"")
-            {
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-            using Process qemu = Process.Start(start)!;
-            string output = qemu.StandardOutput.ReadToEnd();
-            qemu.WaitForExit();
+            string output = QemuImage.Boot($"console=serial nettest=tcp-rx:{port}:{size}") ?? string.Empty;
             listener.Stop();
             Match match = Regex.Match(output, @"name=tcp-rx result=(\w+) bytes=(\d+) .* us=(\d+)");
             if (!match.Success)

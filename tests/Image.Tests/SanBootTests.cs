@@ -89,6 +89,20 @@ namespace Bootstage.Image.Tests
         }
 
         [Fact]
+        public void The_image_reads_the_whole_lun_byte_exact()
+        {
+            using Lun lun = new Lun(seed: 45);
+            QemuResult result = Qemu.BootKernel($"console=serial root-path={lun.RootPath} username=bootuser password=bootsecret12 santest=read:8",
+                extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
+
+            Match read = Regex.Match(result.Serial, @"@milestone name=san-read bytes=(\d+) ms=\d+ crc32=([0-9a-f]+)");
+            Assert.True(read.Success, result.ToString());
+            Assert.Equal((8 << 20).ToString(), read.Groups[1].Value);
+            Assert.Equal(Crc32.HashToUInt32(File.ReadAllBytes(lun.File)).ToString("x8"), read.Groups[2].Value);
+            Assert.Equal(1, result.ExitCode);
+        }
+
+        [Fact]
         public void The_image_names_a_wrong_chap_secret_and_fails()
         {
             using Lun lun = new Lun(seed: 42);
