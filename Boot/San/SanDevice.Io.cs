@@ -204,6 +204,13 @@ namespace Bootstage.Boot.San
                     }
 
                     IscsiStatus result = task.Result;
+                    if (result == IscsiStatus.Success && task.Residual != 0)
+                    {
+                        // GOOD, yet not every block moved: part of the buffer (or of the disk) is
+                        // not what was asked for, so the request has not succeeded.
+                        result = IscsiStatus.ProtocolError;
+                    }
+
                     bool retry = result == IscsiStatus.ScsiBusy || (result == IscsiStatus.CheckCondition && SenseSaysRetry(task));
                     if (result == IscsiStatus.CheckCondition && !retry)
                     {

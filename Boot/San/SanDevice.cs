@@ -92,11 +92,14 @@ namespace Bootstage.Boot.San
                 return status;
             }
 
+            // One TEST UNIT READY per attempt (Command's own sense retries would multiply the ten),
+            // tried again only while the sense says the unit will become ready.
             Span<byte> cdb = _cdb;
-            for (int attempt = 0; ; attempt++)
+            for (int attempt = 1; ; attempt++)
             {
-                status = Command(cdb.Slice(0, ScsiCdb.TestUnitReady(cdb)), false, null, 0, 0);
-                if (status == IscsiStatus.Success || attempt + 1 >= TestUnitReadyAttempts || status != IscsiStatus.CheckCondition)
+                LastSense = default;
+                status = Command(cdb.Slice(0, ScsiCdb.TestUnitReady(cdb)), false, null, 0, 0, false);
+                if (status != IscsiStatus.CheckCondition || attempt >= TestUnitReadyAttempts || !LastSense.IsRetryable)
                 {
                     break;
                 }
@@ -162,8 +165,11 @@ namespace Bootstage.Boot.San
         /// <summary>Residual (bytes not transferred) of the last command run through Command.</summary>
         public int LastResidual => _lastResidual;
 
-        /// <summary>Runs one SCSI command to completion (with the device's retry rules).</summary>
-        public IscsiStatus Command(ReadOnlySpan<byte> cdb, bool write, byte[]? buffer, int offset, int length)
+        /// <summary>
+        /// Runs one SCSI command to completion (with the device's retry rules; a retryable sense is
+        /// re-sent only when <paramref name="retrySense"/> is set).
+        /// </summary>
+        public IscsiStatus Command(ReadOnlySpan<byte> cdb, bool write, byte[]? buffer, int offset, int length, bool retrySense = true)
         {
             _lastResidual = 0;
             IscsiTask? task = null;
@@ -212,7 +218,7 @@ namespace Bootstage.Boot.San
 
                 IscsiStatus result = task.Result;
                 _lastResidual = task.Residual;
-                bool retry = result == IscsiStatus.ScsiBusy || (result == IscsiStatus.CheckCondition && SenseSaysRetry(task));
+                bool retry = result == IscsiStatus.ScsiBusy || (result == IscsiStatus.CheckCondition && SenseSaysRetry(task) && retrySense);
                 _session.Release(task);
                 task = null;
                 if (!retry || ++attempts > Retries)
