@@ -55,8 +55,8 @@ namespace Bootstage.Boot
             Span<byte> octets = stackalloc byte[MacAddress.Size];
             for (int i = 0; i < MacAddress.Size; i++)
             {
-                int high = HexValue(text[i * 3]);
-                int low = HexValue(text[i * 3 + 1]);
+                int high = AsciiHex.Value(text[i * 3]);
+                int low = AsciiHex.Value(text[i * 3 + 1]);
                 if (high < 0 || low < 0 || (i < MacAddress.Size - 1 && text[i * 3 + 2] != (byte)':' && text[i * 3 + 2] != (byte)'-'))
                 {
                     return false;
@@ -67,17 +67,6 @@ namespace Bootstage.Boot
 
             mac = MacAddress.Read(octets);
             return true;
-        }
-
-        private static int HexValue(byte c)
-        {
-            if (c >= (byte)'0' && c <= (byte)'9')
-            {
-                return c - '0';
-            }
-
-            c |= 0x20;
-            return c >= (byte)'a' && c <= (byte)'f' ? c - 'a' + 10 : -1;
         }
 
         private static bool EndsWithIgnoringCase(ReadOnlySpan<byte> name, ReadOnlySpan<byte> suffix)

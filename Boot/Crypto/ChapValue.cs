@@ -7,6 +7,7 @@
 // Everything works on ASCII bytes in caller-supplied spans: no strings, no allocation. Malformed
 // input gives -1, never an exception, because a target's text is untrusted.
 using System;
+using Bootstage.Boot;
 
 namespace Bootstage.Boot.Crypto
 {
@@ -62,8 +63,8 @@ namespace Bootstage.Boot.Crypto
             destination[1] = (byte)'x';
             for (int i = 0; i < value.Length; i++)
             {
-                destination[PrefixLength + (2 * i)] = HexDigit(value[i] >> 4);
-                destination[PrefixLength + (2 * i) + 1] = HexDigit(value[i] & 0xF);
+                destination[PrefixLength + (2 * i)] = AsciiHex.Digit((uint)value[i] >> 4);
+                destination[PrefixLength + (2 * i) + 1] = AsciiHex.Digit((uint)value[i] & 0xF);
             }
 
             return length;
@@ -82,7 +83,7 @@ namespace Bootstage.Boot.Crypto
             int written = 0;
             if ((digits.Length & 1) != 0)
             {
-                int single = HexValue(digits[0]);
+                int single = AsciiHex.Value(digits[0]);
                 if (single < 0)
                 {
                     return -1;
@@ -94,8 +95,8 @@ namespace Bootstage.Boot.Crypto
 
             while (position < digits.Length)
             {
-                int high = HexValue(digits[position]);
-                int low = HexValue(digits[position + 1]);
+                int high = AsciiHex.Value(digits[position]);
+                int low = AsciiHex.Value(digits[position + 1]);
                 if (high < 0 || low < 0)
                 {
                     return -1;
@@ -161,28 +162,6 @@ namespace Bootstage.Boot.Crypto
             }
 
             return written;
-        }
-
-        private static byte HexDigit(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'a' + (nibble - 10));
-
-        private static int HexValue(byte c)
-        {
-            if (c >= (byte)'0' && c <= (byte)'9')
-            {
-                return c - '0';
-            }
-
-            if (c >= (byte)'a' && c <= (byte)'f')
-            {
-                return c - 'a' + 10;
-            }
-
-            if (c >= (byte)'A' && c <= (byte)'F')
-            {
-                return c - 'A' + 10;
-            }
-
-            return -1;
         }
 
         // RFC 4648 table 1: A-Z, a-z, 0-9, '+', '/'. '=' is padding, handled by the caller.

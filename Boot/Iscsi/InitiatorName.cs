@@ -5,6 +5,7 @@
 // Name syntax follows RFC 7143 §4.2.7 and RFC 3721/3722: "iqn." yyyy-mm "." reversed domain
 // [":" anything], "eui." 16 hex digits, or "naa." 16 or 32 hex digits; at most 223 bytes.
 using System;
+using Bootstage.Boot;
 
 namespace Bootstage.Boot.Iscsi
 {
@@ -122,8 +123,8 @@ namespace Bootstage.Boot.Iscsi
                         destination[position++] = (byte)'-';
                     }
 
-                    destination[position++] = HexDigit((uint)macOrEmpty[i] >> 4);
-                    destination[position++] = HexDigit((uint)macOrEmpty[i] & 0xF);
+                    destination[position++] = AsciiHex.Digit((uint)macOrEmpty[i] >> 4);
+                    destination[position++] = AsciiHex.Digit((uint)macOrEmpty[i] & 0xF);
                 }
 
                 return position;
@@ -155,8 +156,8 @@ namespace Bootstage.Boot.Iscsi
                 }
 
                 byte value = uuid16[order[i]];
-                destination[position++] = HexDigit((uint)value >> 4);
-                destination[position++] = HexDigit((uint)value & 0xF);
+                destination[position++] = AsciiHex.Digit((uint)value >> 4);
+                destination[position++] = AsciiHex.Digit((uint)value & 0xF);
             }
 
             return position;
@@ -360,7 +361,5 @@ namespace Bootstage.Boot.Iscsi
         private static bool IsDigit(byte c) => c >= (byte)'0' && c <= (byte)'9';
 
         private static bool IsAsciiLetterOrDigit(byte c) => IsDigit(c) || (c >= (byte)'a' && c <= (byte)'z') || (c >= (byte)'A' && c <= (byte)'Z');
-
-        private static byte HexDigit(uint value) => (byte)(value < 10 ? '0' + value : 'a' + value - 10);
     }
 }

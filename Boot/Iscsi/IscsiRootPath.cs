@@ -7,6 +7,7 @@
 // colons included. Parsing keeps slices of the caller's text: no allocation, and the parsed
 // path lives no longer than that text.
 using System;
+using Bootstage.Boot;
 using System.Buffers.Binary;
 using Bootstage.Net;
 
@@ -251,7 +252,7 @@ namespace Bootstage.Boot.Iscsi
                     continue;
                 }
 
-                int value = HexValue(text[i]);
+                int value = AsciiHex.Value(text[i]);
                 if (value < 0 || digits == 4)
                 {
                     lun = 0;
@@ -304,7 +305,7 @@ namespace Bootstage.Boot.Iscsi
                         return -1;
                     }
 
-                    destination[position++] = HexDigit((level >> shift) & 0xF);
+                    destination[position++] = AsciiHex.Digit((level >> shift) & 0xF);
                 }
             }
 
@@ -423,7 +424,7 @@ namespace Bootstage.Boot.Iscsi
                 {
                     colon = true;
                 }
-                else if (c != (byte)'.' && HexValue(c) < 0)
+                else if (c != (byte)'.' && AsciiHex.Value(c) < 0)
                 {
                     return false;
                 }
@@ -488,28 +489,6 @@ namespace Bootstage.Boot.Iscsi
             position += text.Length;
             return true;
         }
-
-        private static int HexValue(byte c)
-        {
-            if (c >= (byte)'0' && c <= (byte)'9')
-            {
-                return c - '0';
-            }
-
-            if (c >= (byte)'a' && c <= (byte)'f')
-            {
-                return c - 'a' + 10;
-            }
-
-            if (c >= (byte)'A' && c <= (byte)'F')
-            {
-                return c - 'A' + 10;
-            }
-
-            return -1;
-        }
-
-        private static byte HexDigit(uint value) => (byte)(value < 10 ? '0' + value : 'a' + value - 10);
 
         private static byte ToLower(byte c) => c >= (byte)'A' && c <= (byte)'Z' ? (byte)(c + 32) : c;
     }

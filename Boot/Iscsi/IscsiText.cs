@@ -3,6 +3,7 @@
 // reports overflow instead of truncating; the reader walks pairs in place and flags a pair
 // without '=' as malformed. Numbers are decimal (or 0x hex, which targets rarely send).
 using System;
+using Bootstage.Boot;
 
 namespace Bootstage.Boot.Iscsi
 {
@@ -135,7 +136,7 @@ namespace Bootstage.Boot.Iscsi
 
             for (int i = start; i < text.Length; i++)
             {
-                int digit = HexDigit(text[i]);
+                int digit = AsciiHex.Value(text[i]);
                 if (digit < 0 || (!hex && digit > 9))
                 {
                     return false;
@@ -171,26 +172,6 @@ namespace Bootstage.Boot.Iscsi
 
                 list = list.Slice(comma + 1);
             }
-        }
-
-        private static int HexDigit(byte c)
-        {
-            if (c >= (byte)'0' && c <= (byte)'9')
-            {
-                return c - '0';
-            }
-
-            if (c >= (byte)'a' && c <= (byte)'f')
-            {
-                return c - 'a' + 10;
-            }
-
-            if (c >= (byte)'A' && c <= (byte)'F')
-            {
-                return c - 'A' + 10;
-            }
-
-            return -1;
         }
     }
 }
