@@ -36,6 +36,7 @@ namespace Bootstage.Kernel.Core
         private PciDevice[] _pciDevices;
         private int _pciCount;
         private VirtioNetDevice _virtioNet;
+        private NetDevice _bootNic;
         private Bootstage.Net.NetInterface _network;
         private Bootstage.Net.Dhcp.DhcpLease _lease;
         private uint _exitCode;
@@ -74,7 +75,7 @@ namespace Bootstage.Kernel.Core
 
             RunNetTest();
             BringUpNetwork();
-            if (_network != null && !SanBoot.Run(_network, _lease, _virtioNet, _platform))
+            if (_network != null && !SanBoot.Run(_network, _lease, _bootNic, _platform))
             {
                 _exitCode = 1;
             }
@@ -297,7 +298,7 @@ namespace Bootstage.Kernel.Core
             }
 
             Log.Milestone("netvsc").Text(" devices=").Dec((ulong)netvsc.DeviceCount).End();
-            SelectBootNic(netvsc);
+            _bootNic = SelectBootNic(netvsc);
         }
 
         // virtio-net (QEMU/KVM): the first 1af4:1000 function, opened on its legacy I/O BAR.
@@ -306,16 +307,21 @@ namespace Bootstage.Kernel.Core
             _virtioNet = VirtioNetProbe.Probe(_platform, _pciBus, new ReadOnlySpan<PciDevice>(_pciDevices, 0, _pciCount));
         }
 
-        // The boot NIC: virtio-net under QEMU/KVM (netvsc under Hyper-V joins with the SAN boot flow).
+        // The boot NIC: the synthetic NIC chosen under Hyper-V, else virtio-net under QEMU/KVM.
         private void BringUpNetwork()
         {
-            if (_virtioNet == null || !_virtioNet.IsOpen)
+            if (_bootNic == null && _virtioNet != null && _virtioNet.IsOpen)
+            {
+                _bootNic = _virtioNet;
+            }
+
+            if (_bootNic == null)
             {
                 Log.Info("no network device to boot from");
                 return;
             }
 
-            _network = NetworkBringUp.Configure(_virtioNet, _clock, _platform.ReadTimestampCounter(), out _lease);
+            _network = NetworkBringUp.Configure(_bootNic, _clock, _platform.ReadTimestampCounter(), out _lease);
             if (new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).TryGet("nettest"u8, out ReadOnlySpan<byte> test)
                 && TcpNetTest.TryRun(test, _network, _clock, _platform.ReadTimestampCounter(), out bool passed) && !passed)
             {
@@ -355,7 +361,7 @@ namespace Bootstage.Kernel.Core
         }
 
         // `bootnic=<mac|instance uuid>` picks among several NICs; otherwise the first with link up.
-        private static void SelectBootNic(NetVscDriver netvsc)
+        private static NetDevice SelectBootNic(NetVscDriver netvsc)
         {
             NetDevice[] nics = new NetDevice[NetVscDriver.MaxDevices];
             for (int i = 0; i < netvsc.DeviceCount; i++)
@@ -369,10 +375,11 @@ namespace Bootstage.Kernel.Core
             {
                 Log.Begin(LogLevel.Error).Text("bootnic=").Ascii(selector).Text(" matches no network device").End();
                 Log.Milestone("bootnic").Text(" device=none").End();
-                return;
+                return null;
             }
 
             Log.Milestone("bootnic").Text(" device=").Ascii(nics[chosen].Name).End();
+            return nics[chosen];
         }
 
         private static void WriteRegister(Span<byte> destination, int offset, uint value)
