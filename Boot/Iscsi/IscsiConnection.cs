@@ -57,6 +57,7 @@ namespace Bootstage.Boot.Iscsi
         private readonly int[] _slotDataLength = new int[SendSlots];
         private readonly byte[][] _slotTrailer = new byte[SendSlots][];
         private readonly int[] _slotTrailerLength = new int[SendSlots];
+        private readonly bool[] _slotCancelled = new bool[SendSlots];
         private int _head;
         private int _count;
         private int _headProgress;
@@ -131,6 +132,7 @@ namespace Bootstage.Boot.Iscsi
                 Crc32c.WriteDigest(new Span<byte>(h, IscsiPdu.BasicHeaderLength, 4), Crc32c.Compute(new ReadOnlySpan<byte>(h, 0, IscsiPdu.BasicHeaderLength)));
             }
 
+            _slotCancelled[slot] = false;
             _slotData[slot] = dataLength > 0 ? data : null;
             _slotDataOffset[slot] = dataOffset;
             _slotDataLength[slot] = dataLength;
@@ -160,6 +162,15 @@ namespace Bootstage.Boot.Iscsi
             while (_count > 0)
             {
                 int slot = _head;
+                if (_slotCancelled[slot] && _headProgress == 0)
+                {
+                    _slotData[slot] = null;
+                    _slotCancelled[slot] = false;
+                    _head = (_head + 1) % SendSlots;
+                    _count--;
+                    continue;
+                }
+
                 int headerLength = HeaderDigest ? SlotHeaderLength : IscsiPdu.BasicHeaderLength;
                 int dataLength = _slotDataLength[slot];
                 int total = headerLength + dataLength + _slotTrailerLength[slot];
@@ -337,6 +348,33 @@ namespace Bootstage.Boot.Iscsi
                     Failure = IscsiStatus.DigestError;
                     return false;
                 }
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// Takes back the queued data PDUs of a task that has ended (its buffer goes back to the
+        /// caller). False when one of them is already half on the wire: the stream cannot be cut
+        /// there, so the caller must drop the connection instead.
+        /// </summary>
+        public bool CancelQueued(uint initiatorTaskTag)
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                int slot = (_head + i) % SendSlots;
+                byte[] header = _slotHeader[slot];
+                if (_slotData[slot] == null || IscsiPdu.ReadUInt32(header, IscsiPdu.InitiatorTaskTagOffset) != initiatorTaskTag)
+                {
+                    continue;
+                }
+
+                if (i == 0 && _headProgress > 0)
+                {
+                    return false;
+                }
+
+                _slotCancelled[slot] = true;
             }
 
             return true;

@@ -108,6 +108,12 @@ namespace Bootstage.Boot.Iscsi
             task.Result = result;
             task.State = IscsiTaskState.Done;
             task.BurstCount = 0;
+            if (task.IsWrite && !_connection.CancelQueued(task.Tag))
+            {
+                // Status came while a Data-Out from the caller's buffer was half sent; the buffer
+                // is the caller's again, so the rest of that PDU cannot follow: drop the connection.
+                _connection.Fail(IscsiStatus.ProtocolError);
+            }
         }
 
         // Sends waiting tasks in submission order while the CmdSN window is open. After a

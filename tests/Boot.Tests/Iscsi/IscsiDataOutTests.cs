@@ -232,5 +232,40 @@ namespace Bootstage.Boot.Tests.Iscsi
             session.Poll();
             Assert.Empty(_target.SentOf(IscsiPdu.DataOut));
         }
+
+        [Fact]
+        public void Data_out_still_queued_when_a_write_ends_is_taken_back_not_sent_from_the_callers_buffer()
+        {
+            IscsiSession session = Session(IscsiTestKit.Keys("ImmediateData=No", "InitialR2T=Yes", "MaxRecvDataSegmentLength=4096"));
+            byte[] source = IscsiTestKit.Pattern(10000);
+            IscsiTask task = IscsiTestKit.Write(session, source, 0, source.Length);
+            _target.SendBudget = 0;
+            _target.Deliver(session, _target.R2T(task.Tag, 0x77, 0, 0, 10000));
+            Assert.Empty(_target.SentOf(IscsiPdu.DataOut));
+
+            // The target ends the task early; the caller may reuse its buffer at once.
+            _target.Deliver(session, _target.ScsiResponse(task.Tag, status: 0x02));
+            Assert.True(task.IsDone);
+            Array.Clear(source);
+            _target.SendBudget = int.MaxValue;
+            session.Poll();
+            Assert.Empty(_target.SentOf(IscsiPdu.DataOut));
+            Assert.Equal(IscsiSessionState.FullFeature, session.State);
+        }
+
+        [Fact]
+        public void A_write_that_ends_while_its_data_out_is_half_sent_drops_the_connection()
+        {
+            IscsiSession session = Session(IscsiTestKit.Keys("ImmediateData=No", "InitialR2T=Yes", "MaxRecvDataSegmentLength=4096"));
+            byte[] source = IscsiTestKit.Pattern(10000);
+            IscsiTask task = IscsiTestKit.Write(session, source, 0, source.Length);
+            _target.SendBudget = IscsiPdu.BasicHeaderLength + 100;
+            _target.Deliver(session, _target.R2T(task.Tag, 0x77, 0, 0, 10000));
+            Assert.Empty(_target.SentOf(IscsiPdu.DataOut));
+
+            _target.Deliver(session, _target.ScsiResponse(task.Tag, status: 0x02));
+            Assert.Equal(IscsiSessionState.Failed, session.State);
+            Assert.Equal(IscsiStatus.ProtocolError, session.LastError);
+        }
     }
 }

@@ -151,8 +151,21 @@ namespace Bootstage.Boot.Tests.Iscsi
             return ConnectResult;
         }
 
+        /// <summary>How many more bytes Send accepts (a full socket buffer is 0).</summary>
+        public int SendBudget { get; set; } = int.MaxValue;
+
         public int Send(ReadOnlySpan<byte> data)
         {
+            if (data.Length > SendBudget)
+            {
+                data = data.Slice(0, SendBudget);
+            }
+
+            if (SendBudget != int.MaxValue)
+            {
+                SendBudget -= data.Length;
+            }
+
             for (int i = 0; i < data.Length; i++)
             {
                 _outbound.Add(data[i]);
