@@ -1,6 +1,7 @@
 // `-- iscsi [seconds]`: sequential reads from one tgtd LUN (64 MiB file, loopback) by our
 // initiator over a host socket and by libiscsi's iscsi-perf, in the same run, at queue depth 1
-// and 16 and three request sizes, with the ratio. Ours keeps the queue full the way iscsi-perf
+// and 16 and three request sizes, with the ratio; then ours again over our own TCP/IP stack and
+// libslirp in-process, and the image in QEMU/TCG. Ours keeps the queue full the way iscsi-perf
 // does: a finished READ is replaced at once by the next one, wrapping at the end of the LUN.
 using System;
 using System.Diagnostics;
@@ -11,6 +12,8 @@ using Bootstage.Boot.Iscsi;
 using Bootstage.Boot.San;
 using Bootstage.Boot.Scsi;
 using Bootstage.Iscsi.Peers;
+using Bootstage.Net;
+using Bootstage.Net.Slirp;
 
 namespace Bootstage.Bench
 {
@@ -40,14 +43,16 @@ namespace Bootstage.Bench
             string url = LibIscsi.Url(target, Iqn, 1);
 
             Console.WriteLine($"iSCSI sequential read, tgtd 64 MiB LUN on 127.0.0.1:{target.Port}, {seconds} s per figure, MiB/s");
-            Console.WriteLine("request   qdepth   ours (host socket)   iscsi-perf   ratio   ours: bytes allocated per READ");
+            Console.WriteLine("request   qdepth   ours (host socket)   iscsi-perf   ratio   ours: bytes allocated per READ   ours (our TCP over slirp)");
             foreach (int blocks in new[] { 8, 64, 128 })
             {
                 foreach (int depth in new[] { 1, 16 })
                 {
-                    double ours = Ours(target, blocks, depth, seconds);
+                    double ours = Ours(target, blocks, depth, seconds, viaSlirp: false);
+                    double allocated = LastAllocatedPerCommand;
                     PerfResult theirs = LibIscsi.RunPerf(url, depth, blocks, seconds);
-                    Console.WriteLine($"{blocks / 2,4} KiB   {depth,6}   {ours,18:F0}   {theirs.MiBPerSecond,10:F0}   {ours / theirs.MiBPerSecond,5:F2}   {LastAllocatedPerCommand,8:F1}");
+                    double stack = Ours(target, blocks, depth, seconds, viaSlirp: true);
+                    Console.WriteLine($"{blocks / 2,4} KiB   {depth,6}   {ours,18:F0}   {theirs.MiBPerSecond,10:F0}   {ours / theirs.MiBPerSecond,5:F2}   {allocated,30:F1}   {stack,25:F0}");
                 }
             }
 
@@ -68,16 +73,27 @@ namespace Bootstage.Bench
 
         private static double LastAllocatedPerCommand;
 
-        private static double Ours(TgtdTarget target, int blocks, int depth, int seconds)
+        private static double Ours(TgtdTarget target, int blocks, int depth, int seconds, bool viaSlirp)
         {
-            SocketTransport transport = new SocketTransport();
+            using SlirpNetwork? slirp = viaSlirp ? new SlirpNetwork() : null;
+            IIscsiTransport transport = new SocketTransport();
+            byte[] server = Encoding.ASCII.GetBytes(target.Address);
+            if (slirp != null)
+            {
+                // Our whole stack in-process: TCP, IPv4, ARP over libslirp, whose NAT reaches 127.0.0.1 as 10.0.2.2.
+                NetInterface netif = new NetInterface(new SlirpNetDevice(slirp, new byte[] { 0x52, 0x54, 0, 0x12, 0x34, 0x56 }), new WallClock());
+                netif.Configure(new Ipv4Address(10, 0, 2, 15), new Ipv4Address(255, 255, 255, 0), new Ipv4Address(10, 0, 2, 2), new Ipv4Address(10, 0, 2, 3));
+                transport = new TcpIscsiTransport(netif, new SeededRandom(2));
+                server = Encoding.ASCII.GetBytes("10.0.2.2");
+            }
+
             IscsiOptions options = new IscsiOptions
             {
                 InitiatorName = Encoding.ASCII.GetBytes("iqn.2026-11.org.bootstage:bench"),
                 TargetName = Encoding.ASCII.GetBytes(Iqn),
             };
             IscsiSession session = new IscsiSession(options, transport, new SeededRandom(1));
-            SanDevice disk = new SanDevice(session, Encoding.ASCII.GetBytes(target.Address), (ushort)target.Port, Lun1);
+            SanDevice disk = new SanDevice(session, server, (ushort)target.Port, Lun1);
             if (disk.Open() != IscsiStatus.Success)
             {
                 throw new InvalidOperationException("login failed: " + session.LastError);
