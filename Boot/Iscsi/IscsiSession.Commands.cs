@@ -203,6 +203,10 @@ namespace Bootstage.Boot.Iscsi
                 if (!Parameters.InitialR2T && firstBurst > immediate)
                 {
                     task.AddBurst(IscsiPdu.ReservedTag, immediate, firstBurst - immediate);
+
+                    // F=0 announces that unsolicited Data-Out follows (§11.3.1.1); with F=1 the
+                    // target would R2T that range too and receive it twice.
+                    h[1] &= unchecked((byte)~IscsiPdu.FinalFlag);
                 }
             }
 

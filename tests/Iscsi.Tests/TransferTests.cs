@@ -188,5 +188,37 @@ namespace Bootstage.Iscsi.Tests
             Assert.Equal(IscsiStatus.Success, disk.Read(1, 1, block, 0));
             Assert.Equal(rig.ReadBacking(512, 512), block);
         }
+
+        [Theory]
+        [InlineData("Yes", "Yes", "262144", "65536", "8192")]
+        [InlineData("No", "Yes", "262144", "65536", "8192")]
+        [InlineData("No", "No", "16384", "8192", "4096")]
+        [InlineData("Yes", "No", "16384", "16384", "512")]
+        public void Writes_land_exactly_under_every_negotiated_write_mode(string initialR2T, string immediateData, string maxBurst, string firstBurst, string targetMrdsl)
+        {
+            using IscsiRig rig = new IscsiRig(lunSize: 8 << 20, seed: 16);
+            rig.Target.SetTargetParameter(1, "InitialR2T", initialR2T);
+            rig.Target.SetTargetParameter(1, "ImmediateData", immediateData);
+            rig.Target.SetTargetParameter(1, "MaxBurstLength", maxBurst);
+            rig.Target.SetTargetParameter(1, "FirstBurstLength", firstBurst);
+            rig.Target.SetTargetParameter(1, "MaxRecvDataSegmentLength", targetMrdsl);
+            SanDevice disk = rig.OverSocket(IscsiRig.Options());
+            Assert.Equal(IscsiStatus.Success, disk.Open());
+            IscsiParameters negotiated = disk.Session.Parameters;
+            Assert.Equal(initialR2T == "Yes", negotiated.InitialR2T);
+            Assert.Equal(immediateData == "Yes", negotiated.ImmediateData);
+            Assert.Equal(uint.Parse(maxBurst), negotiated.MaxBurstLength);
+            Assert.Equal(uint.Parse(targetMrdsl), negotiated.TargetMaxRecvDataSegmentLength);
+
+            Random random = new Random(17);
+            byte[] data = new byte[1 << 20];
+            foreach (int blocks in new[] { 1, 7, 128, 129, 2048 })
+            {
+                ulong lba = (ulong)random.Next(0, (8 << 20) / 512 - blocks);
+                random.NextBytes(data.AsSpan(0, blocks * 512));
+                Assert.Equal(IscsiStatus.Success, disk.Write(lba, blocks, data, 0));
+                Assert.True(data.AsSpan(0, blocks * 512).SequenceEqual(rig.ReadBacking((long)lba * 512, blocks * 512)), $"{blocks} blocks at {lba} differ in the file");
+            }
+        }
     }
 }

@@ -193,6 +193,8 @@ namespace Bootstage.Boot.Tests.Iscsi
             IscsiTask task = IscsiTestKit.Write(session, source, 0, source.Length);
             session.Poll();
             Assert.Equal(source.AsSpan(0, 4096).ToArray(), _target.LastSent(IscsiPdu.ScsiCommand).Data);
+            // F=0 on the command: unsolicited Data-Out follows (a target reads F=1 as "R2T the rest").
+            Assert.False(_target.LastSent(IscsiPdu.ScsiCommand).Final);
             List<SentPdu> dataOut = _target.SentOf(IscsiPdu.DataOut);
             Assert.Equal(3, dataOut.Count);
             AssertDataOut(dataOut[0], task, IscsiPdu.ReservedTag, 4096, 0, source, 4096, false);
@@ -217,6 +219,7 @@ namespace Bootstage.Boot.Tests.Iscsi
             IscsiTask task = IscsiTestKit.Write(session, source, 0, source.Length);
             session.Poll();
             Assert.Empty(_target.LastSent(IscsiPdu.ScsiCommand).Data);
+            Assert.False(_target.LastSent(IscsiPdu.ScsiCommand).Final);
             List<SentPdu> dataOut = _target.SentOf(IscsiPdu.DataOut);
             Assert.Single(dataOut);
             AssertDataOut(dataOut[0], task, IscsiPdu.ReservedTag, 0, 0, source, 5000, true);
@@ -231,6 +234,7 @@ namespace Bootstage.Boot.Tests.Iscsi
             session.Poll();
             session.Poll();
             Assert.Empty(_target.SentOf(IscsiPdu.DataOut));
+            Assert.True(_target.LastSent(IscsiPdu.ScsiCommand).Final);
         }
 
         [Fact]
