@@ -46,7 +46,6 @@ namespace Bootstage.Boot.Iscsi
                 task.Length = length;
                 task.Reissues = 0;
                 task.Result = IscsiStatus.Pending;
-                task.SubmittedAtMs = _transport.Milliseconds;
                 task.Sequence = ++_sequence;
                 task.ResetProgress();
                 task.State = IscsiTaskState.Waiting;
@@ -184,7 +183,6 @@ namespace Bootstage.Boot.Iscsi
             BinaryPrimitives.WriteUInt64BigEndian(h.Slice(IscsiPdu.LunOffset), task.Lun);
             IscsiPdu.WriteUInt32(h, IscsiPdu.InitiatorTaskTagOffset, task.Tag);
             IscsiPdu.WriteUInt32(h, IscsiPdu.ExpectedTransferLengthOffset, (uint)task.Length);
-            task.CmdSn = _cmdSn;
             IscsiPdu.WriteUInt32(h, IscsiPdu.CmdSnOffset, _cmdSn);
             IscsiPdu.WriteUInt32(h, IscsiPdu.ExpStatSnOffset, _expStatSn);
             new ReadOnlySpan<byte>(task.CdbBytes, 0, 16).CopyTo(h.Slice(IscsiPdu.CdbOffset));
@@ -446,9 +444,8 @@ namespace Bootstage.Boot.Iscsi
             }
 
             data.CopyTo(_pingEcho);
-            _pingEchoLength = data.Length;
             BuildNopOut(IscsiPdu.ReservedTag, targetTag, BinaryPrimitives.ReadUInt64BigEndian(header.Slice(IscsiPdu.LunOffset)));
-            _connection.Enqueue(_header, _pingEcho, 0, _pingEchoLength);
+            _connection.Enqueue(_header, _pingEcho, 0, data.Length);
             _pingEchoBusy = true;
             Counters.NopInPingsAnswered++;
         }

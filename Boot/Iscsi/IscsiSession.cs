@@ -64,7 +64,6 @@ namespace Bootstage.Boot.Iscsi
         private ulong _keepaliveSentMs;
         private bool _keepaliveOutstanding;
         private readonly byte[] _pingEcho;
-        private int _pingEchoLength;
         private bool _pingEchoBusy;
         private uint _logoutTag;
 

@@ -46,7 +46,6 @@ namespace Bootstage.Boot.Iscsi
         internal byte[]? Buffer;
         internal int BufferOffset;
         internal int Length;
-        internal uint CmdSn;
         internal ulong Sequence;
 
         // Read progress: the next byte offset and DataSN expected (DataPDUInOrder=Yes).
@@ -69,8 +68,6 @@ namespace Bootstage.Boot.Iscsi
         public int SenseLength { get; internal set; }
 
         public ReadOnlySpan<byte> Sense => new ReadOnlySpan<byte>(SenseBytes, 0, SenseLength);
-
-        public ulong SubmittedAtMs { get; internal set; }
 
         public bool IsDone => State == IscsiTaskState.Done;
 

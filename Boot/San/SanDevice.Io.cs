@@ -211,12 +211,7 @@ namespace Bootstage.Boot.San
                         result = IscsiStatus.ProtocolError;
                     }
 
-                    bool retry = result == IscsiStatus.ScsiBusy || (result == IscsiStatus.CheckCondition && SenseSaysRetry(task));
-                    if (result == IscsiStatus.CheckCondition && !retry)
-                    {
-                        ScsiSense.TryParse(task.Sense, out ScsiSense sense);
-                        LastSense = sense;
-                    }
+                    bool retry = WorthRetrying(task, result);
 
                     _session.Release(task);
                     _slotTask[slot] = null;

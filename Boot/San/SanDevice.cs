@@ -218,7 +218,7 @@ namespace Bootstage.Boot.San
 
                 IscsiStatus result = task.Result;
                 _lastResidual = task.Residual;
-                bool retry = result == IscsiStatus.ScsiBusy || (result == IscsiStatus.CheckCondition && SenseSaysRetry(task) && retrySense);
+                bool retry = WorthRetrying(task, result) && (retrySense || result == IscsiStatus.ScsiBusy);
                 _session.Release(task);
                 task = null;
                 if (!retry || ++attempts > Retries)
@@ -230,15 +230,18 @@ namespace Bootstage.Boot.San
             }
         }
 
-        private bool SenseSaysRetry(IscsiTask task)
+        // BUSY / TASK SET FULL, or a CHECK CONDITION whose sense says another try may work (unit
+        // attention, becoming ready). The sense of every CHECK CONDITION is kept in LastSense.
+        private bool WorthRetrying(IscsiTask task, IscsiStatus result)
         {
-            if (!ScsiSense.TryParse(task.Sense, out ScsiSense sense))
+            if (result == IscsiStatus.CheckCondition)
             {
-                return false;
+                ScsiSense.TryParse(task.Sense, out ScsiSense sense);
+                LastSense = sense;
+                return sense.IsRetryable;
             }
 
-            LastSense = sense;
-            return sense.IsRetryable;
+            return result == IscsiStatus.ScsiBusy;
         }
 
         // Waits out a failed session: pause, log in again, repeat. Errors a new login cannot fix
