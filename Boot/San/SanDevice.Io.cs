@@ -124,6 +124,12 @@ namespace Bootstage.Boot.San
         // The engine: keep up to QueueDepth commands in flight until every piece has completed.
         private IscsiStatus Transfer(bool write, ulong lba, int blocks, byte[] buffer, int offset)
         {
+            IscsiStatus relogged = HonourLogoutRequest();
+            if (relogged != IscsiStatus.Success)
+            {
+                return relogged;
+            }
+
             int perCommand = MaxTransferBytes / (int)BlockSize;
             if (perCommand < 1)
             {

@@ -172,6 +172,12 @@ namespace Bootstage.Boot.San
         public IscsiStatus Command(ReadOnlySpan<byte> cdb, bool write, byte[]? buffer, int offset, int length, bool retrySense = true)
         {
             _lastResidual = 0;
+            IscsiStatus relogged = HonourLogoutRequest();
+            if (relogged != IscsiStatus.Success)
+            {
+                return relogged;
+            }
+
             IscsiTask? task = null;
             int attempts = 0;
             while (true)
@@ -284,6 +290,29 @@ namespace Bootstage.Boot.San
             }
 
             return IscsiStatus.Success;
+        }
+
+        // The target asked for a logout (Async event 1, e.g. before maintenance): between
+        // requests, so no command is cut off, log out and straight back in.
+        private IscsiStatus HonourLogoutRequest()
+        {
+            if (!_session.LogoutRequested || _session.State != IscsiSessionState.FullFeature || _session.Outstanding != 0)
+            {
+                return IscsiStatus.Success;
+            }
+
+            if (_session.Logout() == IscsiStatus.Pending)
+            {
+                ulong deadline = _session.Milliseconds + CommandTimeoutMs;
+                while (_session.State == IscsiSessionState.LoggingOut && _session.Milliseconds < deadline)
+                {
+                    _session.Poll();
+                }
+            }
+
+            Counters.Reconnects++;
+            _session.Reconnect();
+            return WaitForLogin(Retries, established: true);
         }
 
         public static bool IsPermanent(IscsiStatus status)

@@ -200,5 +200,25 @@ namespace Bootstage.Boot.Tests.San
             Assert.Equal(0UL, device.Counters.BytesRead);
             Assert.Equal(0, device.Session.Outstanding);
         }
+
+        [Fact]
+        public void A_target_that_asks_for_a_logout_gets_one_before_the_next_request_and_a_fresh_login()
+        {
+            AutoTarget target = new AutoTarget();
+            SanDevice device = Opened(target);
+            Assert.Equal(1, target.Logins);
+
+            // Async event 1: "please log out" (RFC 7143 §11.9.1), arriving while the device is idle.
+            target.Scripted.Push(target.Scripted.Async(1, parameter3: 5));
+            device.Session.Poll();
+            Assert.True(device.Session.LogoutRequested);
+
+            byte[] buffer = new byte[8 * 512];
+            Assert.Equal(IscsiStatus.Success, device.Read(40, 8, buffer, 0));
+            SanTestKit.AssertDisk(target, 40, 8, buffer);
+            Assert.Equal(1, target.LogoutRequests);
+            Assert.Equal(2, target.Logins);
+            Assert.False(device.Session.LogoutRequested);
+        }
     }
 }
