@@ -402,8 +402,10 @@ namespace Bootstage.Boot.Iscsi
             uint offset = IscsiPdu.ReadUInt32(header, IscsiPdu.BufferOffsetOffset);
             uint length = IscsiPdu.ReadUInt32(header, IscsiPdu.DesiredLengthOffset);
             uint tag = IscsiPdu.ReadUInt32(header, IscsiPdu.TargetTransferTagOffset);
+            // At most MaxOutstandingR2T solicited bursts may be open at once (§13.17): one more is
+            // a target out of step with the negotiation.
             if (!task.IsWrite || length == 0 || length > Parameters.MaxBurstLength || (ulong)offset + length > (ulong)task.Length
-                || tag == IscsiPdu.ReservedTag || !task.AddBurst(tag, (int)offset, (int)length))
+                || tag == IscsiPdu.ReservedTag || task.SolicitedBursts >= Parameters.MaxOutstandingR2T || !task.AddBurst(tag, (int)offset, (int)length))
             {
                 Counters.MalformedPdus++;
                 _pduInvalid = true;

@@ -81,7 +81,25 @@ namespace Bootstage.Boot.Iscsi
             ScsiStatus = 0;
         }
 
-        internal bool AddBurst(uint tag, int offset, int length)
+        /// <summary>Bursts an R2T asked for (the unsolicited one carries the reserved tag) not yet queued to the end.</summary>
+        internal int SolicitedBursts
+        {
+            get
+            {
+                int count = 0;
+                for (int i = 0; i < BurstCount; i++)
+                {
+                    if (BurstTag[i] != IscsiPdu.ReservedTag)
+                    {
+                        count++;
+                    }
+                }
+
+                return count;
+            }
+        }
+
+                internal bool AddBurst(uint tag, int offset, int length)
         {
             if (BurstCount == MaxBursts)
             {

@@ -271,5 +271,22 @@ namespace Bootstage.Boot.Tests.Iscsi
             Assert.Equal(IscsiSessionState.Failed, session.State);
             Assert.Equal(IscsiStatus.ProtocolError, session.LastError);
         }
+
+        [Fact]
+        public void An_r2t_beyond_max_outstanding_r2t_fails_the_connection()
+        {
+            IscsiSession session = Session(IscsiTestKit.Keys("ImmediateData=No", "InitialR2T=Yes", "MaxOutstandingR2T=1", "MaxRecvDataSegmentLength=512"));
+            Assert.Equal(1u, session.Parameters.MaxOutstandingR2T);
+            byte[] source = IscsiTestKit.Pattern(256 * 1024);
+            IscsiTask task = IscsiTestKit.Write(session, source, 0, source.Length);
+
+            // A blocked socket keeps the first burst (128 PDUs of 512 bytes) from being queued to its end.
+            _target.SendBudget = 0;
+            _target.Deliver(session, _target.R2T(task.Tag, 0x10, 0, 0, 65536));
+            Assert.Equal(IscsiSessionState.FullFeature, session.State);
+            _target.Deliver(session, _target.R2T(task.Tag, 0x11, 1, 65536, 65536));
+            Assert.Equal(IscsiSessionState.Failed, session.State);
+            Assert.Equal(IscsiStatus.ProtocolError, session.LastError);
+        }
     }
 }
