@@ -1,8 +1,8 @@
 // IIscsiTransport over our own stack: a Net TcpConnection on a NetInterface, with host names
-// resolved through the interface's DNS server first. A fresh TcpConnection is made per connect
-// (a re-login after a lost connection must not inherit the old sequence space); the old one is
-// dropped. Local ports come from the dynamic range (RFC 6335) and change on every connect so a
-// target still holding the previous connection does not see a duplicate.
+// resolved through the interface's DNS server first. One TcpConnection is re-opened on every
+// connect (it starts from a clean state and a new initial sequence number, so a re-login does
+// not inherit the old sequence space). Local ports come from the dynamic range (RFC 6335) and
+// change on every connect so a target still holding the previous connection sees no duplicate.
 using System;
 using Bootstage.Drivers.Net;
 using Bootstage.Net;
@@ -18,6 +18,7 @@ namespace Bootstage.Boot.Iscsi
         private readonly NetInterface _netif;
         private readonly IRandomSource _random;
         private readonly int _bufferSize;
+        private TcpConnection? _connection;
         private TcpConnection? _tcp;
         private DnsResolver? _dns;
         private ushort _port;
@@ -100,7 +101,10 @@ namespace Bootstage.Boot.Iscsi
 
         private IscsiStatus Open(Ipv4Address address)
         {
-            _tcp = new TcpConnection(_netif, _bufferSize);
+            // One connection object for the transport's life: re-opened after Abort, never
+            // reallocated (the image's heap has no collector).
+            _connection ??= new TcpConnection(_netif, _bufferSize);
+            _tcp = _connection;
             ushort local = _nextLocalPort;
             _nextLocalPort = local >= 65000 ? (ushort)49152 : (ushort)(local + 1);
             return _tcp.Connect(address, _port, local, _random.NextUInt32()) == NetStatus.Success ? IscsiStatus.Pending : IscsiStatus.ConnectFailed;

@@ -126,6 +126,7 @@ namespace Bootstage.Net.Tcp
                 return NetStatus.Busy;
             }
 
+            ForgetPreviousConnection();
             _remote = remote;
             _remotePort = remotePort;
             _localPort = localPort;
@@ -148,7 +149,45 @@ namespace Bootstage.Net.Tcp
             return NetStatus.Success;
         }
 
-        internal bool Matches(Ipv4Address remote, ushort remotePort, ushort localPort)
+        // A connection object may be opened again once Closed (a re-login after a lost connection
+        // reuses it rather than allocating new rings in a kernel without a collector): nothing of
+        // the previous connection's state may leak into the new one.
+        private void ForgetPreviousConnection()
+        {
+            _oooCount = 0;
+            _sndWnd = 0;
+            _sndWl1 = 0;
+            _sndWl2 = 0;
+            _finQueued = false;
+            _finSent = false;
+            _finSeq = 0;
+            _rcvNxt = 0;
+            _rcvRead = 0;
+            _finReceived = false;
+            _unackedSegments = 0;
+            _lastAdvertised = 0;
+            _peerMss = DefaultPeerMss;
+            _sndScale = 0;
+            _ssthresh = 0xFFFFFFFF;
+            _dupAcks = 0;
+            _recover = 0;
+            _inRecovery = false;
+            _rtoDeadline = 0;
+            _delayedAckDeadline = 0;
+            _persistDeadline = 0;
+            _timeWaitDeadline = 0;
+            _rtoMs = InitialRtoMs;
+            _srtt8 = 0;
+            _rttvar4 = 0;
+            _rttValid = false;
+            _rttActive = false;
+            _rttSeq = 0;
+            _rttStart = 0;
+            _timeouts = 0;
+            Counters = default;
+        }
+
+                internal bool Matches(Ipv4Address remote, ushort remotePort, ushort localPort)
         {
             return State != TcpState.Closed && remote == _remote && remotePort == _remotePort && localPort == _localPort;
         }

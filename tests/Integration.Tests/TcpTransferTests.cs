@@ -100,5 +100,27 @@ namespace Bootstage.Integration.Tests
                 Assert.True(rig.Link!.ToGuestCounters.Lost > 0);
             }
         }
+
+        [Fact]
+        public void A_connection_object_reopens_clean_after_abort_for_a_second_transfer()
+        {
+            using Rig rig = new Rig(0, 0, 9);
+            using HostServer first = HostServer.Receiving();
+            TcpConnection connection = rig.Connect(first.Port);
+            Assert.Equal(4L << 20, GuestStream.Upload(connection, 4 << 20, () => rig.Step(connection), TimeSpan.FromSeconds(60)));
+            Assert.True(first.Join(TimeSpan.FromSeconds(30)));
+            Assert.Equal(0, first.Mismatches);
+
+            // Re-opened as a re-login does: abort, then connect the same object again (new port, new ISN).
+            connection.Abort();
+            using HostServer second = HostServer.Receiving();
+            Assert.Equal(Drivers.Net.NetStatus.Success, connection.Connect(new Ipv4Address(10, 0, 2, 2), second.Port, 40001, 0x0BADCAFE));
+            Assert.Equal(0UL, connection.Counters.SegmentsReceived);
+            Assert.Equal(4L << 20, GuestStream.Upload(connection, 4 << 20, () => rig.Step(connection), TimeSpan.FromSeconds(60)));
+            Assert.True(second.Join(TimeSpan.FromSeconds(30)));
+            Assert.Null(second.Error);
+            Assert.Equal(4L << 20, second.Received);
+            Assert.Equal(0, second.Mismatches);
+        }
     }
 }

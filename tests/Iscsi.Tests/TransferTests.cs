@@ -122,14 +122,16 @@ namespace Bootstage.Iscsi.Tests
         }
 
         [Theory]
-        [InlineData(false)]
-        [InlineData(true)]
-        public void Survives_tgtd_restarting_in_the_middle_of_a_transfer(bool write)
+        [InlineData(false, false)]
+        [InlineData(true, false)]
+        [InlineData(false, true)]
+        [InlineData(true, true)]
+        public void Survives_tgtd_restarting_in_the_middle_of_a_transfer(bool write, bool throughOurStack)
         {
-            using IscsiRig rig = new IscsiRig(lunSize: 64 << 20, seed: 15);
-            SanDevice disk = rig.OverSocket(IscsiRig.Options());
+            using IscsiRig rig = new IscsiRig(lunSize: (throughOurStack ? 16 : 64) << 20, seed: 15);
+            SanDevice disk = throughOurStack ? rig.OverSlirp(IscsiRig.Options()) : rig.OverSocket(IscsiRig.Options());
             Assert.Equal(IscsiStatus.Success, disk.Open());
-            byte[] data = new byte[64 << 20];
+            byte[] data = new byte[(throughOurStack ? 16 : 64) << 20];
             if (write)
             {
                 new Random(31).NextBytes(data);
