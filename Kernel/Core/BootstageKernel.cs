@@ -79,10 +79,15 @@ namespace Bootstage.Kernel.Core
             {
                 _exitCode = 1;
             }
+            else if (_network == null && new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).TryGet("root-path"u8, out _))
+            {
+                Log.Milestone("san").Text(" status=failed reason=no network configuration").End();
+                _exitCode = 1;
+            }
 
             if (_options.HasScript)
             {
-                Log.Warn("script= given, but boot scripts need the network stack, which this build does not have yet");
+                Log.Warn("script= given, but boot scripts are not built yet");
             }
 
             Log.Info("nothing to boot yet: INT 13, the iBFT and the handoff to the OS loader are not built in");

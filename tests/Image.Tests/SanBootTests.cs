@@ -126,6 +126,15 @@ namespace Bootstage.Image.Tests
         }
 
         [Fact]
+        public void A_root_path_without_a_network_is_a_named_failure()
+        {
+            QemuResult result = Qemu.BootKernel("console=serial root-path=iscsi:10.0.2.2:::1:iqn.x:y", extraArguments: "-nic none");
+
+            Assert.Contains("@milestone name=san status=failed reason=no network configuration", result.Serial);
+            Assert.Equal(3, result.ExitCode);
+        }
+
+        [Fact]
         public void The_image_rejects_a_malformed_root_path_with_a_clear_reason()
         {
             QemuResult result = Qemu.BootKernel("console=serial root-path=iscsi:10.0.2.2::99999:1:iqn.x:y",
