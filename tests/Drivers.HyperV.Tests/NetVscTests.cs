@@ -75,6 +75,15 @@ namespace Bootstage.Drivers.HyperV.Tests
             Assert.True(done());
         }
 
+        [Fact]
+        public void Rndis_queries_carry_an_information_offset_the_host_accepts()
+        {
+            using Nic nic = new Nic();
+            Assert.True(nic.Device.IsOpen);
+            Assert.Equal(MacAddress.Read(nic.Backend.MacAddress), nic.Device.Mac);
+            Assert.Empty(nic.Backend.Violations);
+        }
+
         [Theory]
         [InlineData(HostProfile.WS2012R2)]
         [InlineData(HostProfile.WS2016)]

@@ -161,6 +161,24 @@ namespace Bootstage.HyperV.HostModel.Tests
         }
 
         [Fact]
+        public void Rndis_query_with_information_offset_zero_fails_as_on_hyper_v()
+        {
+            using NetVscGuest guest = NetVscGuest.Start();
+            guest.BringUpAll();
+            byte[] request = NetVscGuest.Rndis(RndisProtocol.Query, 77, RndisProtocol.OidPermanentAddress, 0, 0, 0);
+            byte[] reply = guest.Control(request);
+            Assert.Equal(RndisProtocol.QueryComplete, NetVscGuest.U32(reply, 0));
+            Assert.Equal(77u, NetVscGuest.U32(reply, 8));
+            Assert.Equal(RndisProtocol.StatusFailure, NetVscGuest.U32(reply, 12));
+            Assert.Equal(0u, NetVscGuest.U32(reply, 16));
+            Assert.Equal(1, guest.Backend.Counters.ProtocolViolations);
+
+            // The same query with the offset Linux and iPXE send (20: just past the query body) succeeds.
+            byte[] good = guest.Control(guest.QueryRequest(RndisProtocol.OidPermanentAddress));
+            Assert.Equal(RndisProtocol.StatusSuccess, NetVscGuest.U32(good, 12));
+        }
+
+        [Fact]
         public void Rndis_set_packet_filter_is_recorded_and_answered_with_its_request_id()
         {
             using NetVscGuest guest = NetVscGuest.Start();

@@ -187,6 +187,17 @@ namespace Bootstage.HyperV.HostModel
 
             uint id = U32(message, 8);
             uint oid = U32(message, 12);
+            uint infoLength = U32(message, 16);
+            uint infoOffset = U32(message, 20);
+            if (infoOffset == 0 || (ulong)RndisProtocol.HeaderSize + infoOffset + infoLength > (ulong)message.Length)
+            {
+                // Hyper-V fails a QUERY whose information buffer offset is 0 even when it carries no
+                // input (FreeBSD hn_rndis.c, hn_rndis_query; docs/hyperv.md §10).
+                Violation($"QUERY of OID 0x{oid:X8} with information buffer offset {infoOffset} and length {infoLength} in a {message.Length}-byte message");
+                QueueControl(Rndis(RndisProtocol.QueryComplete, id, RndisProtocol.StatusFailure, 0, 0));
+                return true;
+            }
+
             byte[]? info = oid switch
             {
                 RndisProtocol.OidPermanentAddress => MacAddress,
