@@ -75,6 +75,10 @@ namespace Bootstage.Drivers.HyperV.NetVsc
         {
             Span<byte> request = ControlRequest(RndisMessage.Query, RndisMessage.QuerySize);
             BinaryPrimitives.WriteUInt32LittleEndian(request.Slice(RndisMessage.QueryOid), oid);
+
+            // No input, but the offset must still point just past the body: Hyper-V fails a QUERY
+            // whose offset is 0 (docs/hyperv.md §10).
+            BinaryPrimitives.WriteUInt32LittleEndian(request.Slice(RndisMessage.QueryInfoOffset), RndisMessage.QuerySize - RndisMessage.RequestId);
             NetStatus status = ControlTransaction(request.Length);
             if (status != NetStatus.Success)
             {
