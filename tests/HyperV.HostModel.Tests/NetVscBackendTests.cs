@@ -47,11 +47,11 @@ namespace Bootstage.HyperV.HostModel.Tests
             Assert.Equal((6u, 30u), guest.Backend.NdisVersion);
 
             // A type this host does not implement still gets its completion.
-            ulong unknown = guest.SendInband(NetVscGuest.Nvsp(125, 1500));
+            ulong unknown = guest.SendInband(NetVscGuest.Nvsp(133, 1500));
             Assert.Empty(guest.ExpectCompletion(unknown));
             Assert.Equal(1, guest.Backend.Counters.UnhandledNvspMessages);
 
-            Assert.Equal(new uint[] { NvspProtocol.Init, NvspProtocol.SendNdisVersion, NvspProtocol.SendNdisVersion, 125 }, guest.Backend.NvspMessagesReceived.ToArray());
+            Assert.Equal(new uint[] { NvspProtocol.Init, NvspProtocol.SendNdisVersion, NvspProtocol.SendNdisVersion, 133 }, guest.Backend.NvspMessagesReceived.ToArray());
             Assert.Equal(0, guest.Host.Trace.Counters.AutoCompletions);
             Assert.Equal(0, guest.Backend.Counters.ProtocolViolations);
         }
@@ -72,6 +72,7 @@ namespace Bootstage.HyperV.HostModel.Tests
         {
             using NetVscGuest guest = NetVscGuest.Start();
             Assert.Equal(NvspProtocol.StatusSuccess, guest.Init(NvspProtocol.Version1, NvspProtocol.Version5, out _));
+            guest.SendInband(NetVscGuest.NdisConfig(1514), completion: false);
             byte[] reply = guest.RegisterReceiveBuffer(16);
 
             // {102, status 1, 1 section {offset 0, sub_alloc 2048, 32 sub-allocations, end 65536}}.
@@ -89,6 +90,47 @@ namespace Bootstage.HyperV.HostModel.Tests
             Assert.Empty(guest.ReadTransfers());
             Assert.Equal(1, guest.Backend.Counters.FramesDropped);
             Assert.Equal(0, guest.Backend.Counters.ProtocolViolations);
+        }
+
+        [Theory]
+        [InlineData(NvspProtocol.Version1, false, true)]
+        [InlineData(NvspProtocol.Version2, false, false)]
+        [InlineData(NvspProtocol.Version2, true, true)]
+        [InlineData(NvspProtocol.Version5, false, false)]
+        [InlineData(NvspProtocol.Version5, true, true)]
+        public void Nvsp_2_and_later_refuse_the_receive_buffer_without_ndis_config(uint version, bool sendConfig, bool accepted)
+        {
+            using NetVscGuest guest = NetVscGuest.Start();
+            Assert.Equal(NvspProtocol.StatusSuccess, guest.Init(version, version, out _));
+            if (sendConfig)
+            {
+                guest.SendInband(NetVscGuest.NdisConfig(1514), completion: false);
+            }
+
+            Assert.Empty(guest.Transact(NetVscGuest.Nvsp(NvspProtocol.SendNdisVersion, 6, 1)));
+            byte[] reply = guest.RegisterReceiveBuffer(16);
+            Assert.Equal(accepted ? NvspProtocol.StatusSuccess : NvspProtocol.StatusFailure, NetVscGuest.U32(reply, 4));
+            Assert.Equal(accepted, guest.Backend.ReceiveBufferRegistered);
+            Assert.Equal(sendConfig ? (1514u, 0UL) : null, guest.Backend.NdisConfig);
+            Assert.Equal(accepted ? 0 : 1, guest.Backend.Counters.ProtocolViolations);
+        }
+
+        [Fact]
+        public void Ndis_config_is_a_violation_before_nvsp_2_and_after_ndis_version()
+        {
+            using NetVscGuest early = NetVscGuest.Start();
+            Assert.Equal(NvspProtocol.StatusSuccess, early.Init(NvspProtocol.Version1, NvspProtocol.Version1, out _));
+            early.SendInband(NetVscGuest.NdisConfig(1514), completion: false);
+            early.Host.RunHost();
+            Assert.Null(early.Backend.NdisConfig);
+            Assert.Equal(1, early.Backend.Counters.ProtocolViolations);
+
+            using NetVscGuest late = NetVscGuest.Start();
+            Assert.Equal(NvspProtocol.StatusSuccess, late.Init(NvspProtocol.Version5, NvspProtocol.Version5, out _));
+            Assert.Empty(late.Transact(NetVscGuest.Nvsp(NvspProtocol.SendNdisVersion, 6, 30)));
+            late.SendInband(NetVscGuest.NdisConfig(1514), completion: false);
+            late.Host.RunHost();
+            Assert.Equal(1, late.Backend.Counters.ProtocolViolations);
         }
 
         [Fact]

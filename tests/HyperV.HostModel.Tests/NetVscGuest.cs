@@ -78,6 +78,9 @@ namespace Bootstage.HyperV.HostModel.Tests
             return message;
         }
 
+        /// <summary>SEND_NDIS_CONFIG {mtu, reserved, capabilities} padded to 32 bytes.</summary>
+        public static byte[] NdisConfig(uint mtu, ulong capabilities = 0) => Nvsp(NvspProtocol.SendNdisConfig, mtu, 0, (uint)capabilities, (uint)(capabilities >> 32));
+
         /// <summary>An NVSP message {type, [u32 gpadl], u16 id} (the buffer messages).</summary>
         public static byte[] NvspBuffer(uint type, uint? gpadl, ushort id)
         {

@@ -78,6 +78,9 @@ namespace Bootstage.HyperV.HostModel
         /// <summary>The NDIS version from SEND_NDIS_VER, if the guest sent one.</summary>
         public (uint Major, uint Minor)? NdisVersion { get; private set; }
 
+        /// <summary>SEND_NDIS_CONFIG {mtu, capabilities} as the guest sent it (NVSP 2 and later); null before.</summary>
+        public (uint Mtu, ulong Capabilities)? NdisConfig { get; private set; }
+
         public bool ReceiveBufferRegistered { get; private set; }
 
         /// <summary>The guest revoked its receive buffer (cleared when it registers a new one or the channel reopens).</summary>
@@ -184,6 +187,9 @@ namespace Bootstage.HyperV.HostModel
             {
                 case NvspProtocol.Init:
                     return HandleInit(message);
+                case NvspProtocol.SendNdisConfig:
+                    HandleNdisConfig(message);
+                    return null;
                 case NvspProtocol.SendNdisVersion:
                     if (RequireLength(message, 12, type))
                     {
@@ -243,6 +249,35 @@ namespace Bootstage.HyperV.HostModel
                 : Nvsp(NvspProtocol.InitComplete, chosen, MaxMdlChainLength, NvspProtocol.StatusSuccess);
         }
 
+        // SEND_NDIS_CONFIG {u32 mtu; u32 reserved; u64 capabilities}: NVSP 2 and later only, before NDIS_VER.
+        private void HandleNdisConfig(ReadOnlySpan<byte> message)
+        {
+            if (!RequireLength(message, 16, NvspProtocol.SendNdisConfig))
+            {
+                return;
+            }
+
+            if (NegotiatedNvspVersion < NvspProtocol.Version2)
+            {
+                Violation($"SEND_NDIS_CONFIG at NVSP 0x{NegotiatedNvspVersion:X}, which does not have it");
+                return;
+            }
+
+            if (NdisVersion != null)
+            {
+                Violation("SEND_NDIS_CONFIG after SEND_NDIS_VER");
+            }
+
+            uint mtu = U32(message, 4);
+            if (mtu < NvspProtocol.MinimumNdisMtu)
+            {
+                Violation($"SEND_NDIS_CONFIG with MTU {mtu}");
+                return;
+            }
+
+            NdisConfig = (mtu, BinaryPrimitives.ReadUInt64LittleEndian(message.Slice(8)));
+        }
+
         // SEND_RECV_BUF {u32 gpadl; u16 id} → {102, status, num_sections, section {offset, sub_alloc_size, num_sub_allocs, end_offset}}.
         private byte[] HandleSendReceiveBuffer(HostChannel channel, ReadOnlySpan<byte> message)
         {
@@ -254,6 +289,14 @@ namespace Bootstage.HyperV.HostModel
 
             uint gpadlId = U32(message, 4);
             ushort id = BinaryPrimitives.ReadUInt16LittleEndian(message.Slice(8));
+            if (NegotiatedNvspVersion >= NvspProtocol.Version2 && NdisConfig == null)
+            {
+                // From NVSP 2 on the NDIS configuration (MTU, capabilities) precedes everything else
+                // (Linux netvsc.c negotiate_nvsp_ver, FreeBSD hn_nvs_conf_ndis; docs/hyperv.md §9).
+                Violation($"SEND_RECV_BUF at NVSP 0x{NegotiatedNvspVersion:X} without SEND_NDIS_CONFIG");
+                return failure;
+            }
+
             if (ReceiveBufferRegistered)
             {
                 Violation($"SEND_RECV_BUF (GPADL {gpadlId}) while receive buffer {ReceiveBufferGpadl} is registered");
@@ -475,6 +518,7 @@ namespace Bootstage.HyperV.HostModel
         {
             NegotiatedNvspVersion = 0;
             NdisVersion = null;
+            NdisConfig = null;
             DropReceiveBuffer();
             ReceiveBufferRevoked = false;
             _retired.Clear();

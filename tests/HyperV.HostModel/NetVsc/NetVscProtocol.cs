@@ -18,6 +18,12 @@ namespace Bootstage.HyperV.HostModel
         public const uint SendRndisPacket = 107;
         public const uint SendRndisPacketComplete = 108;
 
+        /// <summary>NVSP 2: MTU and capabilities, sent before SEND_NDIS_VER (docs/hyperv.md §9).</summary>
+        public const uint SendNdisConfig = 125;
+
+        /// <summary>Smallest MTU SEND_NDIS_CONFIG may name: IPv4's 68 plus the 14-byte Ethernet header.</summary>
+        public const uint MinimumNdisMtu = 82;
+
         public const uint Version1 = 0x00000002;
         public const uint Version2 = 0x00030002;
         public const uint Version4 = 0x00040000;
