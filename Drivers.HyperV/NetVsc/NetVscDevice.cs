@@ -26,6 +26,7 @@ namespace Bootstage.Drivers.HyperV.NetVsc
         public const ulong TransactionTimeout100ns = 10_000_000;
 
         private const ulong NvspTransactionId = 0x4E565350; // "NVSP"
+        private const uint EthernetHeaderSize = 14;
         private const ulong TransmitTransactionBase = 0x54580000;
 
         private readonly VmBusDevice _device;
@@ -189,11 +190,34 @@ namespace Bootstage.Drivers.HyperV.NetVsc
                 return NetStatus.ProtocolError;
             }
 
+            if (_nvspVersion >= NvspMessage.Version2)
+            {
+                NetStatus config = SendNdisConfig();
+                if (config != NetStatus.Success)
+                {
+                    return config;
+                }
+            }
+
             // NDIS 6.30 with NVSP 5 and later, 6.1 before (what Windows hosts expect of Linux and iPXE).
             BuildNvsp(NvspMessage.SendNdisVersion);
             BinaryPrimitives.WriteUInt32LittleEndian(_nvsp.AsSpan(4), 6);
             BinaryPrimitives.WriteUInt32LittleEndian(_nvsp.AsSpan(8), _nvspVersion >= NvspMessage.Version5 ? 30u : 1u);
             return NvspTransaction();
+        }
+
+        // NVSP 2 and later: the host wants the frame MTU (payload plus Ethernet header) and our
+        // capabilities (none: no VLAN tagging, SR-IOV or teaming) before the NDIS version
+        // (docs/hyperv.md §9). Sent without a completion request, as Linux does; ring order keeps
+        // it ahead of SEND_NDIS_VER.
+        private NetStatus SendNdisConfig()
+        {
+            BuildNvsp(NvspMessage.SendNdisConfig);
+            BinaryPrimitives.WriteUInt32LittleEndian(_nvsp.AsSpan(4), (uint)Mtu + EthernetHeaderSize);
+            BinaryPrimitives.WriteUInt64LittleEndian(_nvsp.AsSpan(12), 0);
+            return _device.Channel.SendInband(_nvsp, NvspTransactionId, requestCompletion: false) == HvStatus.Success
+                ? NetStatus.Success
+                : NetStatus.DeviceError;
         }
 
         private NetStatus SendReceiveBuffer()

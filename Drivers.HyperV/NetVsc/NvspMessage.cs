@@ -16,6 +16,9 @@ namespace Bootstage.Drivers.HyperV.NetVsc
         public const uint SendRndisPacket = 107;
         public const uint SendRndisPacketComplete = 108;
 
+        /// <summary>NVSP 2: {u32 mtu; u32 reserved; u64 capabilities}, before SEND_NDIS_VER.</summary>
+        public const uint SendNdisConfig = 125;
+
         public const uint StatusSuccess = 1;
         public const uint StatusFailure = 2;
 

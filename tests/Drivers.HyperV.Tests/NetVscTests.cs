@@ -76,6 +76,18 @@ namespace Bootstage.Drivers.HyperV.Tests
         }
 
         [Fact]
+        public void Nvsp_2_and_later_send_the_ndis_config_before_the_ndis_version()
+        {
+            using Nic nic = new Nic();
+            Assert.True(nic.Device.IsOpen);
+            Assert.Equal(NvspProtocol.Version5, nic.Device.NvspVersion);
+            Assert.Equal((1514u, 0UL), nic.Backend.NdisConfig);
+            List<uint> sent = nic.Backend.NvspMessagesReceived.ToList();
+            Assert.True(sent.IndexOf(NvspProtocol.SendNdisConfig) >= 0 && sent.IndexOf(NvspProtocol.SendNdisConfig) < sent.IndexOf(NvspProtocol.SendNdisVersion));
+            Assert.Empty(nic.Backend.Violations);
+        }
+
+        [Fact]
         public void Rndis_queries_carry_an_information_offset_the_host_accepts()
         {
             using Nic nic = new Nic();

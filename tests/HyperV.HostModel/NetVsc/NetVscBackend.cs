@@ -249,7 +249,7 @@ namespace Bootstage.HyperV.HostModel
                 : Nvsp(NvspProtocol.InitComplete, chosen, MaxMdlChainLength, NvspProtocol.StatusSuccess);
         }
 
-        // SEND_NDIS_CONFIG {u32 mtu; u32 reserved; u64 capabilities}: NVSP 2 and later only, before NDIS_VER.
+        // SEND_NDIS_CONFIG {u32 mtu; u32 reserved; u64 capabilities (at byte 12)}: NVSP 2 and later only, before NDIS_VER.
         private void HandleNdisConfig(ReadOnlySpan<byte> message)
         {
             if (!RequireLength(message, 16, NvspProtocol.SendNdisConfig))
@@ -275,7 +275,7 @@ namespace Bootstage.HyperV.HostModel
                 return;
             }
 
-            NdisConfig = (mtu, BinaryPrimitives.ReadUInt64LittleEndian(message.Slice(8)));
+            NdisConfig = (mtu, BinaryPrimitives.ReadUInt64LittleEndian(message.Slice(12)));
         }
 
         // SEND_RECV_BUF {u32 gpadl; u16 id} → {102, status, num_sections, section {offset, sub_alloc_size, num_sub_allocs, end_offset}}.
