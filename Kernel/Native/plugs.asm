@@ -27,6 +27,7 @@ global plug_outw
 global plug_outl
 global plug_rdtsc
 global plug_pause
+global plug_mfence
 global plug_hlt
 global plug_exit
 global plug_hypercall
@@ -143,6 +144,12 @@ plug_rdtsc:
     rdtsc
     shl rdx, 32
     or rax, rdx
+    ret
+
+; void plug_mfence() - full memory barrier: stores before it are visible before loads after it
+; (the ring-buffer and SynIC handshakes with the hypervisor need exactly that ordering).
+plug_mfence:
+    mfence
     ret
 
 ; void plug_pause() - spin-wait hint.

@@ -69,6 +69,19 @@ namespace Bootstage.Drivers.HyperV.Tests
         }
 
         [Fact]
+        public void Offers_of_188_bytes_at_protocol_0_13_are_accepted()
+        {
+            using Guest guest = new Guest();
+            guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid());
+            guest.BringUp();
+            Assert.Equal(0x0000000Du, guest.Connection.Version);
+            Assert.Equal(1, guest.Connection.OfferCount);
+            Assert.Equal(guest.Host.Channels[0].RelId, guest.Connection.Offer(0).RelId);
+            Assert.False(guest.Connection.Offer(0).MonitorAllocated);
+            Assert.Equal(0UL, guest.Connection.UnexpectedMessages);
+        }
+
+        [Fact]
         public void A_late_pcie_offer_on_azure_is_ignored_and_counted_while_waiting_for_other_replies()
         {
             using Guest guest = new Guest(HostProfile.AzureNC6);

@@ -90,11 +90,24 @@ namespace Bootstage.HyperV.HostModel.Tests
             Assert.Equal(s_instance.ToByteArray(), offer.AsSpan(24, 16).ToArray());
             Assert.Equal(nic.RelId, RawGuest.U32(offer, 184));
             Assert.True(nic.RelId >= 1);
-            Assert.Equal(0, offer[189] & 1);
+            Assert.Equal(1, offer[189] & 1);
+            Assert.Equal(nic.MonitorId, offer[188]);
             Assert.Equal(16 + nic.RelId, RawGuest.U32(offer, 192));
             Assert.Equal(scsi.RelId, RawGuest.U32(offers[1], 184));
             Assert.NotEqual(nic.RelId, scsi.RelId);
             Assert.True(nic.IsOffered && scsi.IsOffered);
+        }
+
+        [Fact]
+        public void Offers_at_protocol_0_13_are_188_bytes_without_monitor_or_connection_fields()
+        {
+            using HyperVHost host = new HyperVHost();
+            HostChannel nic = host.AddChannel(HostDeviceClasses.NetVsc, s_instance);
+            RawGuest guest = Booted(host);
+            Assert.True(guest.Connect(VmBusVersion.Ws2008));
+            byte[] offer = Assert.Single(guest.RequestOffers());
+            Assert.Equal(188, offer.Length);
+            Assert.Equal(nic.RelId, RawGuest.U32(offer, 184));
         }
 
         [Fact]

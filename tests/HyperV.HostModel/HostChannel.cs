@@ -38,6 +38,12 @@ namespace Bootstage.HyperV.HostModel
 
         public IHostDevice Device { get; }
 
+        /// <summary>Offered with monitor_allocated = 1 (as real hosts offer synthetic devices); on by default.</summary>
+        public bool Monitored { get; set; } = true;
+
+        /// <summary>The monitor id in the offer: its trigger bit in the child→parent monitor page.</summary>
+        public byte MonitorId => (byte)(RelId - 1);
+
         /// <summary>Offer chn_flags (0 unless a test sets it).</summary>
         public ushort ChannelFlags { get; set; }
 

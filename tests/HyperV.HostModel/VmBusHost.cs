@@ -23,8 +23,11 @@ namespace Bootstage.HyperV.HostModel
 
     public sealed partial class VmBusHost
     {
-        // OFFERCHANNEL: 8-byte header, two GUIDs, ..., child_relid at 184, connection_id at 192; 196 bytes in all.
+        // OFFERCHANNEL: 8-byte header, two GUIDs, ..., child_relid at 184, then (from the Win7
+        // protocol on) monitor id at 188, monitor_allocated at 189 and connection_id at 192: 196
+        // bytes; a 0.13 connection gets the 188-byte form (docs/hyperv.md §6).
         private const int OfferSize = 196;
+        private const int Ws2008OfferSize = 188;
         private const int InitiateContactSize = 40;
 
         private readonly HyperVHost _host;
@@ -202,16 +205,23 @@ namespace Bootstage.HyperV.HostModel
 
         internal void SendOffer(HostChannel channel)
         {
-            byte[] offer = NewMessage(VmBusMessageType.OfferChannel, OfferSize);
+            bool longForm = NegotiatedVersion >= VmBusVersion.Win7;
+            byte[] offer = NewMessage(VmBusMessageType.OfferChannel, longForm ? OfferSize : Ws2008OfferSize);
             Span<byte> span = offer;
             channel.ClassId.TryWriteBytes(span.Slice(8, 16));
             channel.InstanceId.TryWriteBytes(span.Slice(24, 16));
             BinaryPrimitives.WriteUInt16LittleEndian(span.Slice(56), channel.ChannelFlags);
             channel.UserDefined.AsSpan(0, Math.Min(channel.UserDefined.Length, 120)).CopyTo(span.Slice(60));
             BinaryPrimitives.WriteUInt32LittleEndian(span.Slice(184), channel.RelId);
+            if (longForm)
+            {
+                // Real hosts offer synthetic devices monitored: the guest may set the channel's bit in
+                // the child→parent monitor page instead of calling HvSignalEvent; both are honoured.
+                span[188] = channel.MonitorId;
+                span[189] = channel.Monitored ? (byte)1 : (byte)0;
+                BinaryPrimitives.WriteUInt32LittleEndian(span.Slice(192), channel.ConnectionId);
+            }
 
-            // monitorid 0 with monitor_allocated 0: the channel is signalled by hypercall, never through the monitor page.
-            BinaryPrimitives.WriteUInt32LittleEndian(span.Slice(192), channel.ConnectionId);
             channel.IsOffered = true;
             _host.SendVmBusMessage(offer);
         }

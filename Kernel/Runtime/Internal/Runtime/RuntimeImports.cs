@@ -15,6 +15,10 @@ namespace Internal.Runtime
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern byte InByte(ushort port);
 
+        [RuntimeImport("*", "plug_mfence")]
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        internal static extern void MemoryFence();
+
         [RuntimeImport("*", "plug_exit")]
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern void Exit(uint code);
