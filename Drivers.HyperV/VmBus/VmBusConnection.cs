@@ -210,9 +210,14 @@ namespace Bootstage.Drivers.HyperV.VmBus
             offer.ChannelFlags = BinaryPrimitives.ReadUInt16LittleEndian(message.Slice(VmBusMessage.OfferChannelFlags));
             offer.SubChannelIndex = BinaryPrimitives.ReadUInt16LittleEndian(message.Slice(VmBusMessage.OfferSubChannelIndex));
             offer.RelId = BinaryPrimitives.ReadUInt32LittleEndian(message.Slice(VmBusMessage.OfferChildRelId));
-            offer.MonitorId = message[VmBusMessage.OfferMonitorId];
-            offer.MonitorAllocated = (message[VmBusMessage.OfferMonitorAllocated] & 1) != 0;
-            offer.ConnectionId = BinaryPrimitives.ReadUInt32LittleEndian(message.Slice(VmBusMessage.OfferConnectionId));
+            if (message.Length >= VmBusMessage.OfferFullSize)
+            {
+                // Win7 protocol and later. Before it the fields do not exist and channels are
+                // signalled through the interrupt page and the event connection (docs/hyperv.md §6).
+                offer.MonitorId = message[VmBusMessage.OfferMonitorId];
+                offer.MonitorAllocated = (message[VmBusMessage.OfferMonitorAllocated] & 1) != 0;
+                offer.ConnectionId = BinaryPrimitives.ReadUInt32LittleEndian(message.Slice(VmBusMessage.OfferConnectionId));
+            }
 
             // A repeated offer for a known relid replaces it; the table never grows past its capacity.
             for (int i = 0; i < _offerCount; i++)

@@ -33,7 +33,10 @@ namespace Bootstage.Drivers.HyperV.VmBus
         public const int OfferMonitorId = 188;
         public const int OfferMonitorAllocated = 189;
         public const int OfferConnectionId = 192;
-        public const int OfferMinimumSize = 196;
+
+        /// <summary>The 0.13 offer ends after the child relid; monitor and connection fields come with Win7.</summary>
+        public const int OfferMinimumSize = 188;
+        public const int OfferFullSize = 196;
 
         // OPENCHANNEL and its result
         public const int OpenRelId = 8;
