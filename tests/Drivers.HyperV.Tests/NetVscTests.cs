@@ -346,6 +346,7 @@ namespace Bootstage.Drivers.HyperV.Tests
                 for (int spin = 0; spin < 1000 && got < 8; spin++)
                 {
                     got += device.Poll(sink, 64);
+                    platform.Pause();
                 }
 
                 for (int i = 0; i < 8; i++)

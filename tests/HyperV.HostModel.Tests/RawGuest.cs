@@ -97,17 +97,31 @@ namespace Bootstage.HyperV.HostModel.Tests
 
         public ushort Post(VmBusMessageType type, ReadOnlySpan<byte> body = default) => Post(Message(type, body));
 
-        public ushort Signal(uint connectionId, bool fast = true)
+        /// <summary>
+        /// HvSignalEvent; then, unless <paramref name="poll"/> is false, one Pause as a polling guest
+        /// would do next: the host reads signalled rings on such a later turn, never inside the call.
+        /// </summary>
+        public ushort Signal(uint connectionId, bool fast = true, bool poll = true)
         {
+            ushort status;
             if (fast)
             {
-                return Call(HvCallCode.SignalEvent, connectionId, fast: true);
+                status = Call(HvCallCode.SignalEvent, connectionId, fast: true);
+            }
+            else
+            {
+                Span<byte> block = new Span<byte>((byte*)InputPage.VirtualAddress + 512, 8);
+                block.Clear();
+                BinaryPrimitives.WriteUInt32LittleEndian(block, connectionId);
+                status = Call(HvCallCode.SignalEvent, InputPage.PhysicalAddress + 512);
             }
 
-            Span<byte> block = new Span<byte>((byte*)InputPage.VirtualAddress + 512, 8);
-            block.Clear();
-            BinaryPrimitives.WriteUInt32LittleEndian(block, connectionId);
-            return Call(HvCallCode.SignalEvent, InputPage.PhysicalAddress + 512);
+            if (poll)
+            {
+                _host.Pause();
+            }
+
+            return status;
         }
 
         public byte* Slot(int sint = VmBusConstants.MessageSint) => (byte*)SimpPage.VirtualAddress + sint * SynIcLayout.SlotSize;

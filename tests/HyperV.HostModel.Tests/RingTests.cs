@@ -284,9 +284,9 @@ namespace Bootstage.HyperV.HostModel.Tests
         }
 
         [Fact]
-        public void Host_never_fills_the_ring_completely_and_sends_the_rest_once_the_guest_reads()
+        public void Host_never_fills_the_ring_completely_and_sends_the_rest_once_the_guest_signals_room()
         {
-            (HyperVHost host, RawGuest _, HostChannel channel, GuestRings rings) = Open(new AutoCompleteDevice());
+            (HyperVHost host, RawGuest guest, HostChannel channel, GuestRings rings) = Open(new AutoCompleteDevice());
             using (host)
             {
                 // 4096-byte ring, 512-byte packets (504 + trailer): seven fit, the eighth would leave the ring
@@ -303,6 +303,11 @@ namespace Bootstage.HyperV.HostModel.Tests
 
                 Assert.True(rings.TryRead(out _, out _));
                 host.Pause();
+
+                // Room alone is not enough: the host waits for the signal pending_send_sz asks for.
+                Assert.Equal(1, channel.PendingOutbound);
+                Assert.True(channel.WaitingForRoom);
+                Assert.Equal(HvStatus.Success, guest.Signal(channel.ConnectionId));
                 Assert.Equal(0, channel.PendingOutbound);
                 Assert.Equal(0u, rings.ReceivePendingSize);
                 Assert.Equal(0u, rings.ReceiveWrite);

@@ -7,6 +7,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Threading;
 
 namespace Bootstage.HyperV.HostModel
 {
@@ -16,6 +17,8 @@ namespace Bootstage.HyperV.HostModel
         private readonly Queue<byte[]> _outbox = new();
         private HostRing? _guestToHost;
         private HostRing? _hostToGuest;
+        private bool _signalled;
+        private bool _waitingForRoom;
 
         internal HostChannel(VmBusHost bus, uint relId, Guid classId, Guid instanceId, IHostDevice device, bool lateOffer)
         {
@@ -90,6 +93,21 @@ namespace Bootstage.HyperV.HostModel
 
         /// <summary>Times the host signalled the guest for this channel.</summary>
         public int InterruptsSent { get; internal set; }
+
+        /// <summary>HvSignalEvent calls (or monitor trigger bits) the guest sent for this channel.</summary>
+        public int SignalsReceived { get; private set; }
+
+        /// <summary>Times a drain found new packets right after clearing the interrupt mask.</summary>
+        public int RechecksAfterUnmask { get; private set; }
+
+        /// <summary>Times the host→guest ring was full and the host waited for the guest's pending_send_sz signal.</summary>
+        public int RingFullStalls { get; private set; }
+
+        /// <summary>The host waits for the guest to signal that it consumed enough of a full ring.</summary>
+        public bool WaitingForRoom => _waitingForRoom;
+
+        /// <summary>A signal arrived that no host turn has serviced yet.</summary>
+        public bool SignalPending => _signalled;
 
         /// <summary>Packets waiting for room in the host→guest ring.</summary>
         public int PendingOutbound => _outbox.Count;
@@ -259,6 +277,8 @@ namespace Bootstage.HyperV.HostModel
             _guestToHost = guestToHost;
             _hostToGuest = hostToGuest;
             _outbox.Clear();
+            _signalled = false;
+            _waitingForRoom = false;
             GuestRingFaulted = false;
             HostRingFaulted = false;
             IsOpen = true;
@@ -284,31 +304,92 @@ namespace Bootstage.HyperV.HostModel
             _guestToHost = null;
             _hostToGuest = null;
             _outbox.Clear();
+            _signalled = false;
+            _waitingForRoom = false;
             CloseCount++;
             _bus.Host.AddTrace(TraceDirection.Host, TraceKind.Lifecycle, RelId, $"channel {RelId} closed: {reason}");
             Device.OnClose(this);
         }
 
-        /// <summary>The guest signalled this channel: read everything it wrote, hand each packet to the backend.</summary>
+        /// <summary>
+        /// The guest signalled this channel (HvSignalEvent or its monitor bit). Like a real host the
+        /// model does not read the ring inside the hypercall: the channel is serviced on a later host
+        /// turn (the guest's next poll, or the host thread), so a guest that decides wrongly whether
+        /// to signal hangs here instead of being rescued by a synchronous drain.
+        /// </summary>
         internal void OnGuestSignal()
         {
-            if (!IsOpen || _guestToHost == null)
+            SignalsReceived++;
+            if (!IsOpen)
             {
                 _bus.Host.AddTrace(TraceDirection.GuestToHost, TraceKind.Fault, RelId, $"signal for channel {RelId} that is not open");
                 return;
             }
 
-            if (GuestRingFaulted)
+            _signalled = true;
+        }
+
+        /// <summary>A host turn: reads the guest's ring if it was signalled, retries a stalled send once the guest said there is room.</summary>
+        internal void Service(bool drain)
+        {
+            if (!drain || !_signalled || !IsOpen)
+            {
+                return;
+            }
+
+            _signalled = false;
+            _waitingForRoom = false;
+            Drain();
+            Flush();
+        }
+
+        // Takes everything the guest wrote with its interrupt mask set (the guest need not signal
+        // while we read), then clears the mask and looks once more: a packet published just before
+        // the mask was cleared would otherwise wait for a signal the guest had no reason to send.
+        // Packets are copied out first and handed to the backend afterwards, as a host copies a
+        // batch off the ring before working on it.
+        private void Drain()
+        {
+            if (GuestRingFaulted || _guestToHost == null)
             {
                 _bus.Host.AddTrace(TraceDirection.GuestToHost, TraceKind.Fault, RelId, $"signal for channel {RelId} whose guest ring is faulted; not read");
                 return;
             }
 
             HostRing ring = _guestToHost;
-            bool consumed = false;
+            List<(byte[] Raw, ulong Trailer)> batch = new();
+            for (int pass = 0; pass < 2 && !GuestRingFaulted; pass++)
+            {
+                ring.TryWriteHeader(VmBusConstants.RingInterruptMaskOffset, 1);
+                TakeAll(ring, batch);
+                ring.TryWriteHeader(VmBusConstants.RingInterruptMaskOffset, 0);
+                Thread.MemoryBarrier();
+                if (ring.IsEmpty())
+                {
+                    break;
+                }
 
+                RechecksAfterUnmask++;
+            }
+
+            foreach ((byte[] raw, ulong trailer) in batch)
+            {
+                if (IsOpen)
+                {
+                    Dispatch(raw, trailer);
+                }
+            }
+
+            if (batch.Count > 0 && IsOpen)
+            {
+                WakeWaitingWriter(ring);
+            }
+        }
+
+        private void TakeAll(HostRing ring, List<(byte[] Raw, ulong Trailer)> batch)
+        {
             // Bounded: even a ring full of minimum-size packets holds fewer than DataSize/24 of them.
-            for (uint guard = ring.DataSize / 24 + 1; guard > 0 && IsOpen; guard--)
+            for (uint guard = ring.DataSize / 24 + 1; guard > 0; guard--)
             {
                 RingStatus status = ring.TryRead(out byte[] raw, out ulong trailer, out string error);
                 if (status == RingStatus.Empty)
@@ -324,16 +405,8 @@ namespace Bootstage.HyperV.HostModel
                     break;
                 }
 
-                consumed = true;
-                Dispatch(raw, trailer);
+                batch.Add((raw, trailer));
             }
-
-            if (consumed && IsOpen)
-            {
-                WakeWaitingWriter(ring);
-            }
-
-            Flush();
         }
 
         /// <summary>Writes queued packets while the guest's ring has room.</summary>
@@ -345,15 +418,24 @@ namespace Bootstage.HyperV.HostModel
                 return;
             }
 
-            while (_outbox.Count > 0)
+            while (_outbox.Count > 0 && !_waitingForRoom)
             {
                 byte[] packet = _outbox.Peek();
                 RingStatus status = ring.TryWrite(packet, out bool notify, out string error);
                 if (status == RingStatus.Full)
                 {
-                    // Tell the guest how much room we wait for (pending_send_sz), as a ring writer does.
+                    // Tell the guest how much room we wait for (pending_send_sz), then look again in
+                    // case it consumed before it could see the request. Still full: nothing more is
+                    // written until the guest signals that it made the room (docs/hyperv.md §8).
                     ring.TryWriteHeader(VmBusConstants.RingPendingSendSizeOffset, (uint)(packet.Length + VmBusConstants.PacketTrailerSize));
-                    return;
+                    Thread.MemoryBarrier();
+                    status = ring.TryWrite(packet, out notify, out error);
+                    if (status == RingStatus.Full)
+                    {
+                        _waitingForRoom = true;
+                        RingFullStalls++;
+                        return;
+                    }
                 }
 
                 if (status == RingStatus.Faulted)

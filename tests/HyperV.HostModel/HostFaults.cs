@@ -25,6 +25,22 @@ namespace Bootstage.HyperV.HostModel
         private readonly Dictionary<VmBusMessageType, HostResetKind> _resets = new();
         private readonly List<(int Remaining, byte[] Message)> _delayed = new();
 
+        private System.Random? _drainRandom;
+        private int _skipPercent;
+
+        /// <summary>
+        /// From now on each host turn services a signalled channel only with probability
+        /// 1 - <paramref name="skipPercent"/>/100 (seeded): the host drains at random later points.
+        /// </summary>
+        public void DelayDrains(int seed, int skipPercent)
+        {
+            _drainRandom = new System.Random(seed);
+            _skipPercent = skipPercent;
+        }
+
+        /// <summary>Whether this host turn may read signalled rings.</summary>
+        internal bool TakeDrainTurn() => _drainRandom == null || _drainRandom.Next(100) >= _skipPercent;
+
         /// <summary>Swallow the next <paramref name="count"/> host→guest messages of this type.</summary>
         public void DropNext(VmBusMessageType type, int count = 1) => _drops[type] = count;
 

@@ -40,6 +40,12 @@ namespace Bootstage.HyperV.HostModel
         /// <summary>TIME_REF_COUNT advance per Pause() and per read, in 100 ns units (default 10 µs).</summary>
         public ulong TimeRefStep { get; init; } = 100;
 
+        /// <summary>
+        /// Run the host on its own thread too (see HyperVHost.HostThreadLoop), so it acts between the
+        /// guest's memory accesses: races in ring signalling and EOM show up as hangs or counts.
+        /// </summary>
+        public bool HostThread { get; init; }
+
         /// <summary>Posted messages the host holds before HvPostMessage answers INSUFFICIENT_BUFFERS.</summary>
         public int PostQueueCapacity { get; init; } = 16;
     }

@@ -178,6 +178,12 @@ namespace Bootstage.HyperV.HostModel
             return RingStatus.Ok;
         }
 
+        /// <summary>True when the guest has published nothing past what the host consumed (or its index is unusable).</summary>
+        public bool IsEmpty()
+        {
+            return !TryReadHeader(VmBusConstants.RingWriteIndexOffset, out uint write) || !IndexValid(write) || write == _hostIndex;
+        }
+
         /// <summary>Bytes the guest could still write into a ring the host consumes.</summary>
         public uint FreeBytesForGuest()
         {

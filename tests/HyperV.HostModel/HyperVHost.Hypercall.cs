@@ -20,12 +20,17 @@ namespace Bootstage.HyperV.HostModel
 
         public override ulong Hypercall(void* hypercallPage, ulong control, ulong inputPhysical, ulong outputPhysical)
         {
-            Trace.Counters.Hypercalls++;
-            ushort code = (ushort)control;
-            ushort status = Dispatch(hypercallPage, control, inputPhysical, out string detail);
-            AddTrace(TraceDirection.GuestToHost, status == HvStatus.Success ? TraceKind.Hypercall : TraceKind.Fault, code, $"status {status}: {detail}");
-            Pump();
-            return status;
+            lock (_gate)
+            {
+                Trace.Counters.Hypercalls++;
+                ushort code = (ushort)control;
+                ushort status = Dispatch(hypercallPage, control, inputPhysical, out string detail);
+                AddTrace(TraceDirection.GuestToHost, status == HvStatus.Success ? TraceKind.Hypercall : TraceKind.Fault, code, $"status {status}: {detail}");
+
+                // Posted messages are answered at once; signalled rings are read on a later turn.
+                Pump(drainRings: false);
+                return status;
+            }
         }
 
         private ushort Dispatch(void* hypercallPage, ulong control, ulong input, out string detail)

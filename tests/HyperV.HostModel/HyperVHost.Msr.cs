@@ -13,6 +13,22 @@ namespace Bootstage.HyperV.HostModel
 
         public override PlatformStatus ReadMsr(uint msr, out ulong value)
         {
+            lock (_gate)
+            {
+                return ReadMsrLocked(msr, out value);
+            }
+        }
+
+        public override PlatformStatus WriteMsr(uint msr, ulong value)
+        {
+            lock (_gate)
+            {
+                return WriteMsrLocked(msr, value);
+            }
+        }
+
+        private PlatformStatus ReadMsrLocked(uint msr, out ulong value)
+        {
             if (!IsHypervisorMsr(msr))
             {
                 return base.ReadMsr(msr, out value);
@@ -60,7 +76,7 @@ namespace Bootstage.HyperV.HostModel
             }
         }
 
-        public override PlatformStatus WriteMsr(uint msr, ulong value)
+        private PlatformStatus WriteMsrLocked(uint msr, ulong value)
         {
             if (!IsHypervisorMsr(msr))
             {
@@ -176,6 +192,7 @@ namespace Bootstage.HyperV.HostModel
         private void WriteEom()
         {
             Trace.Counters.Eoms++;
+            _synIc.NoteEom(VmBusConstants.MessageSint, TimeRefCount);
             if (Faults.HeldEoms > 0)
             {
                 Faults.HeldEoms--;

@@ -10,6 +10,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Text;
+using System.Threading;
 using Bootstage.Platform;
 using Bootstage.Platform.Testing;
 
@@ -29,6 +30,9 @@ namespace Bootstage.HyperV.HostModel
         private readonly Queue<byte[]> _posted = new();
         private readonly uint _features;
         private readonly uint _privileges;
+        private readonly object _gate = new();
+        private readonly Thread? _hostThread;
+        private volatile bool _stopping;
         private bool _pumping;
 
         public HyperVHost(HostProfile profile = HostProfile.WS2016, HostOptions? options = null)
@@ -45,6 +49,11 @@ namespace Bootstage.HyperV.HostModel
             }
 
             DefineCpuid();
+            if (Options.HostThread)
+            {
+                _hostThread = new Thread(HostThreadLoop) { IsBackground = true, Name = "Hyper-V host model" };
+                _hostThread.Start();
+            }
         }
 
         public HostProfile Profile { get; }
@@ -145,26 +154,90 @@ namespace Bootstage.HyperV.HostModel
             }
         }
 
-        /// <summary>Runs the host's pending work, as every guest platform call does.</summary>
-        public void RunHost() => Pump();
+        /// <summary>Work a test adds to every turn of the host thread (under the host's lock).</summary>
+        public Action<HyperVHost>? OnHostTurn { get; set; }
+
+        /// <summary>See SynIc.LateEoms: a guest that reads MessagePending before freeing the slot loses EOMs.</summary>
+        public int LateEoms => _synIc.LateEoms;
+
+        /// <summary>Runs the host's pending work, as the guest's polling calls do.</summary>
+        public void RunHost()
+        {
+            lock (_gate)
+            {
+                Pump();
+            }
+        }
 
         public override void Pause()
         {
-            TimeRefCount += Options.TimeRefStep;
-            Pump();
+            lock (_gate)
+            {
+                TimeRefCount += Options.TimeRefStep;
+                Pump();
+            }
         }
 
         public override void Halt()
         {
-            TimeRefCount += Options.TimeRefStep;
-            Pump();
+            lock (_gate)
+            {
+                TimeRefCount += Options.TimeRefStep;
+                Pump();
+            }
         }
 
         public override ulong ReadTimestampCounter()
         {
-            ulong value = base.ReadTimestampCounter();
-            Pump();
-            return value;
+            lock (_gate)
+            {
+                ulong value = base.ReadTimestampCounter();
+                Pump();
+                return value;
+            }
+        }
+
+        public override PlatformStatus AllocatePages(uint pageCount, out PhysicalRegion region)
+        {
+            lock (_gate)
+            {
+                return base.AllocatePages(pageCount, out region);
+            }
+        }
+
+        public override PlatformStatus FreePages(PhysicalRegion region)
+        {
+            lock (_gate)
+            {
+                return base.FreePages(region);
+            }
+        }
+
+        /// <summary>
+        /// With <see cref="HostOptions.HostThread"/> the host also runs on its own thread, as a real
+        /// host runs beside the guest's CPU: it services rings and re-marks a busy SIMP slot's pending
+        /// flag at moments the guest does not choose, between the guest's plain memory accesses.
+        /// </summary>
+        private void HostThreadLoop()
+        {
+            while (!_stopping)
+            {
+                lock (_gate)
+                {
+                    OnHostTurn?.Invoke(this);
+                    Pump();
+                    _synIc.MarkPendingIfBusy(VmBusConstants.MessageSint);
+                }
+
+                Thread.Yield();
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            _stopping = true;
+            _hostThread?.Join();
+            base.Dispose(disposing);
         }
 
         internal SynIc SynIcState => _synIc;
@@ -259,7 +332,7 @@ namespace Bootstage.HyperV.HostModel
         /// unconsumed replies back up into the 16-entry post queue and HvPostMessage reports
         /// INSUFFICIENT_BUFFERS, as on a real host.
         /// </summary>
-        private void Pump()
+        private void Pump(bool drainRings = true)
         {
             if (_pumping)
             {
@@ -274,7 +347,7 @@ namespace Bootstage.HyperV.HostModel
                     VmBus.Process(_posted.Dequeue());
                 }
 
-                VmBus.RunDevices();
+                VmBus.RunDevices(drainRings);
             }
             finally
             {

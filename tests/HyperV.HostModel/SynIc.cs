@@ -15,6 +15,7 @@ namespace Bootstage.HyperV.HostModel
         private readonly Queue<(uint Type, byte[] Payload)>[] _queues = new Queue<(uint, byte[])>[SynIcLayout.SintCount];
         private readonly ulong[] _sints = new ulong[SynIcLayout.SintCount];
         private bool _delivering;
+        private ulong? _strandedSince;
 
         public SynIc(HyperVHost host)
         {
@@ -115,6 +116,62 @@ namespace Bootstage.HyperV.HostModel
             {
                 _delivering = false;
             }
+        }
+
+        /// <summary>
+        /// A host turn with messages still queued behind a full slot: flag the slot MessagePending
+        /// again, as the hypervisor does when it retries. Nothing is delivered into an empty slot
+        /// here; that still waits for EOM.
+        /// </summary>
+        public void MarkPendingIfBusy(int sint)
+        {
+            NoteStranded(sint);
+            if (_queues[sint].Count == 0 || !CanDeliver(sint)
+                || !_host.TryGetGuestMemory((Simp & HvMsr.PageAddressMask) + (ulong)(sint * SynIcLayout.SlotSize), SynIcLayout.SlotSize, out void* pointer))
+            {
+                return;
+            }
+
+            byte* slot = (byte*)pointer;
+            if (Volatile.Read(ref *(uint*)(slot + SynIcLayout.TypeOffset)) != 0)
+            {
+                slot[SynIcLayout.FlagsOffset] |= SynIcLayout.MessagePending;
+            }
+        }
+
+        /// <summary>
+        /// EOMs that came only after the guest had moved on (virtual time passed) from a slot it
+        /// emptied while MessagePending was set: the guest read the flag before freeing the slot,
+        /// missed a message queued in between, and was rescued by a later EOM (TLFS order: clear the
+        /// type, barrier, then read MessagePending; docs/hyperv.md §4).
+        /// </summary>
+        public int LateEoms { get; private set; }
+
+        // A host turn that finds the slot empty, MessagePending set and a message queued: the
+        // guest owes an EOM. Remember when that was first seen.
+        private void NoteStranded(int sint)
+        {
+            if (_strandedSince != null || _queues[sint].Count == 0
+                || !_host.TryGetGuestMemory((Simp & HvMsr.PageAddressMask) + (ulong)(sint * SynIcLayout.SlotSize), SynIcLayout.SlotSize, out void* pointer))
+            {
+                return;
+            }
+
+            byte* slot = (byte*)pointer;
+            if (Volatile.Read(ref *(uint*)(slot + SynIcLayout.TypeOffset)) == 0 && (slot[SynIcLayout.FlagsOffset] & SynIcLayout.MessagePending) != 0)
+            {
+                _strandedSince = _host.TimeRefCount;
+            }
+        }
+
+        public void NoteEom(int sint, ulong now)
+        {
+            if (sint == VmBusConstants.MessageSint && _strandedSince is ulong since && now > since)
+            {
+                LateEoms++;
+            }
+
+            _strandedSince = null;
         }
 
         /// <summary>

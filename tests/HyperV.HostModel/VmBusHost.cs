@@ -7,6 +7,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Threading;
 
 namespace Bootstage.HyperV.HostModel
 {
@@ -21,7 +22,7 @@ namespace Bootstage.HyperV.HostModel
         Other,
     }
 
-    public sealed partial class VmBusHost
+    public sealed unsafe partial class VmBusHost
     {
         // OFFERCHANNEL: 8-byte header, two GUIDs, ..., child_relid at 184, then (from the Win7
         // protocol on) monitor id at 188, monitor_allocated at 189 and connection_id at 192: 196
@@ -283,16 +284,50 @@ namespace Bootstage.HyperV.HostModel
         }
 
         /// <summary>Lets backends do periodic work and pushes out packets that were waiting for ring space.</summary>
-        internal void RunDevices()
+        internal void RunDevices(bool drain)
         {
+            ReadMonitorTriggers();
             for (int i = 0; i < _channels.Count; i++)
             {
                 HostChannel channel = _channels[i];
                 if (channel.IsOpen)
                 {
+                    channel.Service(drain && _host.Faults.TakeDrainTurn());
                     channel.Flush();
                     channel.Device.OnPoll(channel);
                     channel.Flush();
+                }
+            }
+        }
+
+        // A monitored channel may be signalled by setting its bit in the child→parent monitor page
+        // (trigger_group[id / 32].pending, the u32 at 8 + 8 * group) instead of by hypercall.
+        private void ReadMonitorTriggers()
+        {
+            if (MonitorPage2 == 0 || NegotiatedVersion < VmBusVersion.Win7)
+            {
+                return;
+            }
+
+            foreach (HostChannel channel in _channels)
+            {
+                if (!channel.IsOpen || !channel.Monitored)
+                {
+                    continue;
+                }
+
+                ulong address = MonitorPage2 + 8 + 8 * (ulong)(channel.MonitorId / 32);
+                if (!_host.TryGetGuestMemory(address, 4, out void* pointer))
+                {
+                    continue;
+                }
+
+                uint bit = 1u << (channel.MonitorId % 32);
+                if ((Volatile.Read(ref *(uint*)pointer) & bit) != 0)
+                {
+                    Interlocked.And(ref *(int*)pointer, (int)~bit);
+                    _host.AddTrace(TraceDirection.GuestToHost, TraceKind.Signal, channel.RelId, "monitor trigger bit");
+                    channel.OnGuestSignal();
                 }
             }
         }
