@@ -271,8 +271,12 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
 
             length = size < buffer.Length ? size : buffer.Length;
             new ReadOnlySpan<byte>(slot + SlotPayloadOffset, length).CopyTo(buffer);
-            bool pending = (Volatile.Read(ref slot[SlotFlagsOffset]) & MessagePending) != 0;
+            // Free the slot first, then (after a full barrier) look at MessagePending: a message the
+            // hypervisor queued while we were copying sets the flag, and only an EOM written after
+            // the slot is free makes it try again (TLFS; docs/hyperv.md §4).
             Volatile.Write(ref *(uint*)(slot + SlotTypeOffset), 0u);
+            Interlocked.MemoryBarrier();
+            bool pending = (Volatile.Read(ref slot[SlotFlagsOffset]) & MessagePending) != 0;
             _messagesReceived++;
             if (pending)
             {

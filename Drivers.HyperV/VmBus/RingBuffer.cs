@@ -15,6 +15,7 @@ namespace Bootstage.Drivers.HyperV.VmBus
         private const int WriteIndexOffset = 0;
         private const int ReadIndexOffset = 4;
         private const int InterruptMaskOffset = 8;
+        private const int PendingSendSizeOffset = 12;
         private const int HeaderSize = 4096;
 
         private byte* _header;
@@ -45,11 +46,11 @@ namespace Bootstage.Drivers.HyperV.VmBus
         /// <summary>
         /// Writes one packet made of <paramref name="first"/>, <paramref name="second"/> and padding
         /// (both pieces are copied in order). Returns false when it does not fit, or the reader's
-        /// index is corrupt. <paramref name="wasEmpty"/> tells whether the reader must be signalled.
+        /// index is corrupt. <paramref name="signal"/> tells whether the reader must be signalled.
         /// </summary>
-        public bool Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, out bool wasEmpty, out bool corrupt)
+        public bool Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, out bool signal, out bool corrupt)
         {
-            wasEmpty = false;
+            signal = false;
             corrupt = false;
             uint write = Volatile.Read(ref *WriteIndex);
             uint read = Volatile.Read(ref *ReadIndex);
@@ -75,8 +76,14 @@ namespace Bootstage.Drivers.HyperV.VmBus
             position = Copy(position, new ReadOnlySpan<byte>(&zero, (int)(padded - length)));
             ulong trailer = (ulong)write << 32;
             position = Copy(position, new ReadOnlySpan<byte>(&trailer, 8));
-            wasEmpty = read == write;
             Volatile.Write(ref *WriteIndex, position);
+
+            // Publish first, then look at the reader (docs/hyperv.md §8): after a full barrier, a
+            // reader that is not masked and whose index (read afresh, not the one sampled before
+            // the copy) had reached this packet may be idle and must be woken. A reader still busy
+            // with older packets either sees this one or finds it when it re-checks after unmasking.
+            Interlocked.MemoryBarrier();
+            signal = InterruptMask == 0 && Volatile.Read(ref *ReadIndex) == write;
             return true;
         }
 
@@ -145,8 +152,11 @@ namespace Bootstage.Drivers.HyperV.VmBus
             return new ReadOnlySpan<byte>(_data + position, length);
         }
 
-        /// <summary>Releases <paramref name="bytes"/> to the writer.</summary>
-        public void Consume(uint read, uint bytes)
+        /// <summary>
+        /// Releases <paramref name="bytes"/> to the writer. Returns true when the writer must be
+        /// signalled: it asked, through pending_send_sz, for more room than it had and now has it.
+        /// </summary>
+        public bool Consume(uint read, uint bytes)
         {
             uint next = read + bytes;
             if (next >= _size)
@@ -154,13 +164,39 @@ namespace Bootstage.Drivers.HyperV.VmBus
                 next -= _size;
             }
 
-            Volatile.Write(ref *ReadIndex, next);
+            return Release(read, next);
         }
 
-        /// <summary>Drops everything the writer has published (recovery from a malformed packet).</summary>
-        public void SkipAll()
+        /// <summary>Drops everything the writer has published (recovery from a malformed packet); true when the writer must be signalled.</summary>
+        public bool SkipAll()
         {
-            Volatile.Write(ref *ReadIndex, Volatile.Read(ref *WriteIndex) % (_size == 0 ? 1 : _size));
+            uint read = Volatile.Read(ref *ReadIndex);
+            return Release(read < _size ? read : 0, Volatile.Read(ref *WriteIndex) % (_size == 0 ? 1 : _size));
+        }
+
+        // Publishes the new read index, then (after a full barrier, so the writer's request is read
+        // after our index is visible) signals only on the transition the writer waits for: free
+        // space was at most pending_send_sz before and is more now (docs/hyperv.md §8). A writer
+        // that set its request after this check re-checks the space itself.
+        private bool Release(uint read, uint next)
+        {
+            Volatile.Write(ref *ReadIndex, next);
+            Interlocked.MemoryBarrier();
+            uint pending = Volatile.Read(ref *(uint*)(_header + PendingSendSizeOffset));
+            if (pending == 0)
+            {
+                return false;
+            }
+
+            uint write = Volatile.Read(ref *WriteIndex);
+            if (write >= _size)
+            {
+                return false;
+            }
+
+            uint freeBefore = _size - (write >= read ? write - read : _size - read + write);
+            uint freeAfter = _size - (write >= next ? write - next : _size - next + write);
+            return freeBefore <= pending && freeAfter > pending;
         }
     }
 }

@@ -1,8 +1,9 @@
 // A VMBus channel as a class driver uses it (reference §3.7-3.8, §5 items 13-19): one physically
 // contiguous block holds the guest-to-host ring followed by the host-to-guest ring, described to
 // the host by one GPADL and opened with OPENCHANNEL. Sending builds descriptors (inband, GPA
-// direct, completion, cancel) and signals the host only when its interrupt mask allows it and the
-// ring was empty. Receiving validates every descriptor against what the host published: a
+// direct, completion, cancel) and signals the host only when its interrupt mask allows it and it
+// had read everything before this packet; consuming signals the host when it frees the room the
+// host asked for (docs/hyperv.md §8). Receiving validates every descriptor against what the host published: a
 // malformed packet is counted and skipped, never trusted.
 using System;
 using System.Buffers.Binary;
@@ -33,6 +34,7 @@ namespace Bootstage.Drivers.HyperV.VmBus
         private ulong _malformedPackets;
         private ulong _signals;
         private ulong _ringFull;
+        private ulong _roomSignals;
 
         public VmBusChannel(VmBusConnection connection, in VmBusOffer offer)
         {
@@ -54,6 +56,9 @@ namespace Bootstage.Drivers.HyperV.VmBus
         public ulong Signals => _signals;
 
         public ulong RingFullEvents => _ringFull;
+
+        /// <summary>Signals sent because consuming made the room the host asked for (pending_send_sz).</summary>
+        public ulong RoomSignals => _roomSignals;
 
         /// <summary>Points the channel at a new offer for the same device (after a reconnect).</summary>
         public void Rebind(in VmBusOffer offer)
@@ -200,7 +205,7 @@ namespace Bootstage.Drivers.HyperV.VmBus
                 return HvStatus.InvalidParameter;
             }
 
-            if (!_outbound.Write(descriptor, payload, out bool wasEmpty, out bool corrupt))
+            if (!_outbound.Write(descriptor, payload, out bool signal, out bool corrupt))
             {
                 if (corrupt)
                 {
@@ -213,14 +218,7 @@ namespace Bootstage.Drivers.HyperV.VmBus
             }
 
             _packetsSent++;
-            // The host masks interrupts while it is already draining the ring.
-            if (wasEmpty && _outbound.InterruptMask == 0)
-            {
-                _signals++;
-                return _connection.SignalChannel(_offer);
-            }
-
-            return HvStatus.Success;
+            return signal ? Signal() : HvStatus.Success;
         }
 
         /// <summary>
@@ -240,8 +238,13 @@ namespace Bootstage.Drivers.HyperV.VmBus
             {
                 if (_pendingConsume != 0)
                 {
-                    _inbound.Consume(_pendingRead, _pendingConsume);
+                    bool wake = _inbound.Consume(_pendingRead, _pendingConsume);
                     _pendingConsume = 0;
+                    if (wake)
+                    {
+                        _roomSignals++;
+                        Signal();
+                    }
                 }
 
                 long available = _inbound.Available(out uint read, out uint _);
@@ -306,8 +309,19 @@ namespace Bootstage.Drivers.HyperV.VmBus
         private bool Malformed()
         {
             _malformedPackets++;
-            _inbound.SkipAll();
+            if (_inbound.SkipAll())
+            {
+                _roomSignals++;
+                Signal();
+            }
+
             return false;
+        }
+
+        private HvStatus Signal()
+        {
+            _signals++;
+            return _connection.SignalChannel(_offer);
         }
     }
 }

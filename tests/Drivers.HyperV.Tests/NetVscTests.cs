@@ -14,6 +14,8 @@ using HvStatus = Bootstage.Drivers.HyperV.Hypervisor.HvStatus;
 
 namespace Bootstage.Drivers.HyperV.Tests
 {
+    // Alone: the allocation count of the steady-state test must not share the CPUs with host threads.
+    [Collection(SoloCollection.Name)]
     public class NetVscTests
     {
         private sealed class Collector : IFrameSink

@@ -40,14 +40,14 @@ namespace Bootstage.Drivers.HyperV.Tests
         {
             byte[] head = { 1, 2, 3 };
             byte[] tail = { 4, 5 };
-            Assert.True(_ring.Write(head, tail, out bool wasEmpty, out bool corrupt));
-            Assert.True(wasEmpty);
+            Assert.True(_ring.Write(head, tail, out bool signal, out bool corrupt));
+            Assert.True(signal);
             Assert.False(corrupt);
             Assert.Equal(16u, WriteIndex);
             Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 0, 0, 0 }, new Span<byte>(Data, 8).ToArray());
             Assert.Equal(0UL, *(ulong*)(Data + 8));
-            Assert.True(_ring.Write(head, default, out wasEmpty, out _));
-            Assert.False(wasEmpty);
+            Assert.True(_ring.Write(head, default, out signal, out _));
+            Assert.False(signal);
             Assert.Equal(16UL << 32, *(ulong*)(Data + 24));
         }
 

@@ -17,6 +17,7 @@ namespace Bootstage.HyperV.HostModel
         private readonly Queue<byte[]> _outbox = new();
         private HostRing? _guestToHost;
         private HostRing? _hostToGuest;
+        private const int MaxBatch = 4096;
         private bool _signalled;
         private bool _waitingForRoom;
 
@@ -358,7 +359,7 @@ namespace Bootstage.HyperV.HostModel
 
             HostRing ring = _guestToHost;
             List<(byte[] Raw, ulong Trailer)> batch = new();
-            for (int pass = 0; pass < 2 && !GuestRingFaulted; pass++)
+            while (!GuestRingFaulted)
             {
                 ring.TryWriteHeader(VmBusConstants.RingInterruptMaskOffset, 1);
                 TakeAll(ring, batch);
@@ -370,6 +371,12 @@ namespace Bootstage.HyperV.HostModel
                 }
 
                 RechecksAfterUnmask++;
+                if (batch.Count >= MaxBatch)
+                {
+                    // A guest that keeps writing: finish this batch, carry on at the next turn.
+                    _signalled = true;
+                    break;
+                }
             }
 
             foreach ((byte[] raw, ulong trailer) in batch)

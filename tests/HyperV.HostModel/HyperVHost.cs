@@ -154,7 +154,7 @@ namespace Bootstage.HyperV.HostModel
             }
         }
 
-        /// <summary>Work a test adds to every turn of the host thread (under the host's lock).</summary>
+        /// <summary>Work a test adds to every host turn: the guest's polls and, with a host thread, its turns too.</summary>
         public Action<HyperVHost>? OnHostTurn { get; set; }
 
         /// <summary>See SynIc.LateEoms: a guest that reads MessagePending before freeing the slot loses EOMs.</summary>
@@ -224,7 +224,6 @@ namespace Bootstage.HyperV.HostModel
             {
                 lock (_gate)
                 {
-                    OnHostTurn?.Invoke(this);
                     Pump();
                     _synIc.MarkPendingIfBusy(VmBusConstants.MessageSint);
                 }
@@ -342,6 +341,7 @@ namespace Bootstage.HyperV.HostModel
             _pumping = true;
             try
             {
+                OnHostTurn?.Invoke(this);
                 while (_posted.Count > 0 && _synIc.QueueLength(VmBusConstants.MessageSint) == 0)
                 {
                     VmBus.Process(_posted.Dequeue());

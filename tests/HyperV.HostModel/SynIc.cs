@@ -96,13 +96,13 @@ namespace Bootstage.HyperV.HostModel
                     }
 
                     byte* slot = (byte*)pointer;
-                    if (Volatile.Read(ref *(uint*)(slot + SynIcLayout.TypeOffset)) != 0 || IsHeld(sint))
+                    if (IsHeld(sint))
                     {
-                        if (!IsHeld(sint))
-                        {
-                            slot[SynIcLayout.FlagsOffset] |= SynIcLayout.MessagePending;
-                        }
+                        return;
+                    }
 
+                    if (Volatile.Read(ref *(uint*)(slot + SynIcLayout.TypeOffset)) != 0 && !MarkPending(slot))
+                    {
                         return;
                     }
 
@@ -133,10 +133,20 @@ namespace Bootstage.HyperV.HostModel
             }
 
             byte* slot = (byte*)pointer;
-            if (Volatile.Read(ref *(uint*)(slot + SynIcLayout.TypeOffset)) != 0)
+            if (Volatile.Read(ref *(uint*)(slot + SynIcLayout.TypeOffset)) != 0 && MarkPending(slot))
             {
-                slot[SynIcLayout.FlagsOffset] |= SynIcLayout.MessagePending;
+                TryDeliver(sint);
             }
+        }
+
+        // Sets MessagePending on a busy slot, then looks at the slot again: a guest that freed it
+        // in between may have read the flag before we set it, so the slot is used right away.
+        // Returns true when the slot turned out to be free.
+        private static bool MarkPending(byte* slot)
+        {
+            Interlocked.Or(ref *(int*)(slot + 4), SynIcLayout.MessagePending << 8);
+            Thread.MemoryBarrier();
+            return Volatile.Read(ref *(uint*)(slot + SynIcLayout.TypeOffset)) == 0;
         }
 
         /// <summary>
