@@ -123,6 +123,47 @@ namespace Bootstage.Drivers.HyperV.Tests
             Assert.Equal(HvStatus.Timeout, guest.Connection.Connect());
         }
 
+        [Theory]
+        [InlineData(HvStatus.InsufficientBuffers)]
+        [InlineData(HvStatus.InvalidConnectionId)]
+        [InlineData(HvStatus.InsufficientMemory)]
+        public void Posts_are_retried_with_back_off_while_the_host_answers_a_retry_status(HvStatus status)
+        {
+            using Guest guest = new Guest();
+            guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid());
+            guest.BringUp();
+
+            // Half a second of refusals: far beyond a few bare pauses, well inside Linux's back-off.
+            guest.Host.Faults.RefusePosts((ushort)status, guest.Host.TimeRefCount, 5_000_000);
+            Assert.Equal(PlatformStatus.Success, guest.Host.AllocatePages(128, out PhysicalRegion region));
+            Assert.Equal(HvStatus.Success, guest.Connection.EstablishGpadl(guest.Connection.Offer(0).RelId, region, out uint gpadl));
+            Assert.Contains(gpadl, guest.Host.LiveGpadlIds);
+            Assert.True(guest.Host.Trace.Counters.RefusedPosts > 1);
+        }
+
+        [Fact]
+        public void A_128_page_gpadl_survives_the_hosts_burst_limit()
+        {
+            using Guest guest = new Guest();
+            guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid());
+            guest.BringUp();
+            Assert.Equal(PlatformStatus.Success, guest.Host.AllocatePages(128, out PhysicalRegion region));
+            Assert.Equal(HvStatus.Success, guest.Connection.EstablishGpadl(guest.Connection.Offer(0).RelId, region, out uint gpadl));
+            Assert.Contains(gpadl, guest.Host.LiveGpadlIds);
+            Assert.True(guest.Host.Trace.Counters.RefusedPosts >= 1, "five back-to-back posts meet the burst limit");
+        }
+
+        [Fact]
+        public void Initiate_contact_refused_as_an_invalid_connection_is_not_retried()
+        {
+            // On 5.x hosts 18 answers a contact on the wrong connection id: retrying cannot help.
+            using Guest guest = new Guest();
+            Assert.Equal(HvStatus.Success, guest.Hypervisor.Initialize());
+            guest.Host.Faults.RefusePosts((ushort)HvStatus.InvalidConnectionId, guest.Host.TimeRefCount, 50_000_000);
+            Assert.Equal(HvStatus.InvalidConnectionId, guest.Connection.Connect());
+            Assert.Equal(1, guest.Host.Trace.Counters.RefusedPosts);
+        }
+
         [Fact]
         public void A_duplicated_reply_does_not_confuse_the_next_wait()
         {

@@ -24,6 +24,44 @@ namespace Bootstage.HyperV.HostModel.Tests
         }
 
         [Fact]
+        public void A_burst_of_posts_without_a_poll_gets_insufficient_buffers_until_the_guest_polls()
+        {
+            using HyperVHost host = new HyperVHost();
+            RawGuest guest = Booted(host);
+            Assert.Equal(HvStatus.Success, guest.Post(InitiateContact(VmBusVersion.Win10)));
+            Assert.NotNull(guest.Receive());
+            host.Pause();
+            byte[] body = new byte[8];
+            for (int i = 0; i < host.Options.PostBurstCapacity; i++)
+            {
+                Assert.Equal(HvStatus.Success, guest.Post(RawGuest.Message(VmBusMessageType.CloseChannel, body), burst: true));
+            }
+
+            Assert.Equal(HvStatus.InsufficientBuffers, guest.Post(RawGuest.Message(VmBusMessageType.CloseChannel, body), burst: true));
+            host.Pause();
+            Assert.Equal(HvStatus.Success, guest.Post(RawGuest.Message(VmBusMessageType.CloseChannel, body), burst: true));
+        }
+
+        [Theory]
+        [InlineData(HvStatus.InvalidConnectionId)]
+        [InlineData(HvStatus.InsufficientBuffers)]
+        [InlineData(HvStatus.InsufficientMemory)]
+        public void The_refusal_knob_answers_every_post_with_its_status_for_its_duration(ushort status)
+        {
+            using HyperVHost host = new HyperVHost();
+            RawGuest guest = Booted(host);
+            host.Faults.RefusePosts(status, host.TimeRefCount, 1_000);
+            Assert.Equal(status, guest.Post(InitiateContact(VmBusVersion.Win10), burst: true));
+            for (int i = 0; i < 20; i++)
+            {
+                host.Pause();
+            }
+
+            Assert.Equal(HvStatus.Success, guest.Post(InitiateContact(VmBusVersion.Win10), burst: true));
+            Assert.Equal(1, host.Trace.Counters.RefusedPosts);
+        }
+
+        [Fact]
         public void Post_input_that_is_not_8_byte_aligned_is_rejected_with_invalid_alignment()
         {
             using HyperVHost host = new HyperVHost();

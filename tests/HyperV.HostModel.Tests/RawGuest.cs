@@ -82,9 +82,18 @@ namespace Bootstage.HyperV.HostModel.Tests
             return (ushort)_host.Hypercall(HypercallPage.VirtualAddress, code | (fast ? HvCallCode.FastBit : 0), input, 0);
         }
 
-        /// <summary>Builds an HvPostMessage block at <paramref name="offset"/> into the input page and calls it.</summary>
-        public ushort Post(ReadOnlySpan<byte> message, uint connectionId = 1, uint messageType = 1, uint? payloadSize = null, ulong offset = 0)
+        /// <summary>
+        /// Builds an HvPostMessage block at <paramref name="offset"/> into the input page and calls it.
+        /// Unless <paramref name="burst"/>, the raw guest first polls once (Pause), so the host's
+        /// burst limit (HostOptions.PostBurstCapacity) only meets tests that ask for it.
+        /// </summary>
+        public ushort Post(ReadOnlySpan<byte> message, uint connectionId = 1, uint messageType = 1, uint? payloadSize = null, ulong offset = 0, bool burst = false)
         {
+            if (!burst)
+            {
+                _host.Pause();
+            }
+
             Span<byte> page = new Span<byte>(InputPage.VirtualAddress, (int)PhysicalRegion.PageSize);
             Span<byte> block = page.Slice((int)offset, Math.Min(256, page.Length - (int)offset));
             block.Clear();

@@ -38,6 +38,21 @@ namespace Bootstage.HyperV.HostModel
             _skipPercent = skipPercent;
         }
 
+        /// <summary>
+        /// Answers every HvPostMessage with <paramref name="status"/> (e.g. 18 invalid connection id,
+        /// 19 insufficient buffers, 11 insufficient memory) until <paramref name="duration100ns"/> of
+        /// virtual time has passed from now (<paramref name="now"/>: the host's TIME_REF_COUNT).
+        /// </summary>
+        public void RefusePosts(ushort status, ulong now, ulong duration100ns)
+        {
+            PostRefusal = status;
+            PostRefusalUntil = now + duration100ns;
+        }
+
+        internal ushort PostRefusal { get; private set; }
+
+        internal ulong PostRefusalUntil { get; private set; }
+
         /// <summary>Whether this host turn may read signalled rings.</summary>
         internal bool TakeDrainTurn() => _drainRandom == null || _drainRandom.Next(100) >= _skipPercent;
 

@@ -48,6 +48,13 @@ namespace Bootstage.HyperV.HostModel
 
         /// <summary>Posted messages the host holds before HvPostMessage answers INSUFFICIENT_BUFFERS.</summary>
         public int PostQueueCapacity { get; init; } = 16;
+
+        /// <summary>
+        /// Posts the host takes back to back, without a guest poll (Pause, clock read) in between, before
+        /// it answers INSUFFICIENT_BUFFERS: a burst such as the five messages of a 128-page GPADL runs
+        /// into it, so every guest exercises its retry path. 0 turns the limit off.
+        /// </summary>
+        public int PostBurstCapacity { get; init; } = 4;
     }
 
     /// <summary>What each profile implies.</summary>

@@ -48,6 +48,9 @@ namespace Bootstage.HyperV.HostModel
         /// <summary>EOM writes.</summary>
         public int Eoms { get; internal set; }
 
+        /// <summary>HvPostMessage calls answered with a retry status (18, 19, 11) by a knob or a full buffer.</summary>
+        public int RefusedPosts { get; internal set; }
+
         /// <summary>Hypercalls made, successful or not.</summary>
         public int Hypercalls { get; internal set; }
 

@@ -106,11 +106,28 @@ namespace Bootstage.HyperV.HostModel
                 return HvStatus.InvalidParameter;
             }
 
+            if (Faults.PostRefusal != 0 && TimeRefCount < Faults.PostRefusalUntil)
+            {
+                detail = $"refused by the fault knob until {Faults.PostRefusalUntil}";
+                Trace.Counters.RefusedPosts++;
+                return Faults.PostRefusal;
+            }
+
             if (_posted.Count >= Options.PostQueueCapacity)
             {
                 detail = $"{_posted.Count} posts already queued";
+                Trace.Counters.RefusedPosts++;
                 return HvStatus.InsufficientBuffers;
             }
+
+            if (Options.PostBurstCapacity > 0 && _postsThisTurn >= Options.PostBurstCapacity)
+            {
+                detail = $"{_postsThisTurn} posts since the guest last polled";
+                Trace.Counters.RefusedPosts++;
+                return HvStatus.InsufficientBuffers;
+            }
+
+            _postsThisTurn++;
 
             byte[] message = block.Slice(PostMessageHeaderSize, (int)payloadSize).ToArray();
             VmBusMessageType vmBusType = (VmBusMessageType)ReadType(message);

@@ -54,6 +54,7 @@ namespace Bootstage.HyperV.HostModel
                     // Every read moves the virtual clock, so a guest polling with a timeout always gets there.
                     TimeRefCount += Options.TimeRefStep;
                     value = TimeRefCount;
+                    _postsThisTurn = 0;
                     Pump();
                     return PlatformStatus.Success;
                 case HvMsr.Scontrol:

@@ -34,6 +34,7 @@ namespace Bootstage.HyperV.HostModel
         private readonly Thread? _hostThread;
         private volatile bool _stopping;
         private bool _pumping;
+        private int _postsThisTurn;
 
         public HyperVHost(HostProfile profile = HostProfile.WS2016, HostOptions? options = null)
         {
@@ -174,6 +175,7 @@ namespace Bootstage.HyperV.HostModel
             lock (_gate)
             {
                 TimeRefCount += Options.TimeRefStep;
+                _postsThisTurn = 0;
                 Pump();
             }
         }
@@ -183,6 +185,7 @@ namespace Bootstage.HyperV.HostModel
             lock (_gate)
             {
                 TimeRefCount += Options.TimeRefStep;
+                _postsThisTurn = 0;
                 Pump();
             }
         }
