@@ -221,6 +221,16 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
             }
         }
 
+        /// <summary>Waits <paramref name="time100ns"/> on the partition reference counter, pausing between reads.</summary>
+        public void Stall(ulong time100ns)
+        {
+            ulong start = ReferenceTime;
+            while (ReferenceTime - start < time100ns)
+            {
+                _platform.Pause();
+            }
+        }
+
         /// <summary>HvPostMessage: sends one SynIC message to a connection (VMBus: connection 1).</summary>
         public HvStatus PostMessage(uint connectionId, uint messageType, ReadOnlySpan<byte> payload)
         {

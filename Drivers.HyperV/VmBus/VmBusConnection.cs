@@ -17,8 +17,14 @@ namespace Bootstage.Drivers.HyperV.VmBus
         public const uint EventConnectionId = 2;
         public const int MaxOffers = 32;
 
-        /// <summary>1 s per message wait, as iPXE allows (reference §5 timing budgets).</summary>
+        /// <summary>1 s per message wait, as iPXE allows.</summary>
         public const ulong MessageTimeout100ns = 10_000_000;
+
+        /// <summary>HvPostMessage attempts before a retry status is final (Linux: 100).</summary>
+        public const int PostAttempts = 100;
+
+        private const ulong FirstPostDelay100ns = 10;
+        private const ulong MaxPostDelay100ns = 20_971_520; // 2^21 µs, Linux's ceiling
 
         private readonly HvHypervisor _hypervisor;
         private readonly IPlatform _platform;
@@ -35,6 +41,7 @@ namespace Bootstage.Drivers.HyperV.VmBus
         private ulong _unexpectedMessages;
         private ulong _rescinds;
         private ulong _lateOffers;
+        private ulong _postRetries;
 
         public VmBusConnection(HvHypervisor hypervisor)
         {
@@ -56,6 +63,9 @@ namespace Bootstage.Drivers.HyperV.VmBus
         public ulong LateOffers => _lateOffers;
 
         public ulong Rescinds => _rescinds;
+
+        /// <summary>HvPostMessage calls repeated after a retry status (18, 19, 11).</summary>
+        public ulong PostRetries => _postRetries;
 
         /// <summary>Incremented by every (re)connection: GPADLs and channels of an older generation are gone.</summary>
         public uint Generation => _generation;
@@ -307,19 +317,34 @@ namespace Bootstage.Drivers.HyperV.VmBus
             return message;
         }
 
+        /// <summary>
+        /// HvPostMessage with Linux's patience (vmbus_post_msg; docs/hyperv.md §3): a host that is
+        /// momentarily out of message buffers (19, 11) or not yet ready for the connection (18) is
+        /// asked again up to <see cref="PostAttempts"/> times, after 1 µs, then twice as long each
+        /// time up to about 2 s between attempts. 18 answering INITIATE_CONTACT means the connection
+        /// id does not fit that version, which no retry changes.
+        /// </summary>
         private HvStatus Post(ReadOnlySpan<byte> message)
         {
-            // The hypervisor may be momentarily out of buffers: retry a few times, as Linux does.
+            bool contact = BinaryPrimitives.ReadUInt32LittleEndian(message) == VmBusMessage.InitiateContact;
+            ulong delay = FirstPostDelay100ns;
             HvStatus status = HvStatus.InsufficientBuffers;
-            for (int attempt = 0; attempt < 100; attempt++)
+            for (int attempt = 0; attempt < PostAttempts; attempt++)
             {
                 status = _hypervisor.PostMessage(MessageConnectionId, HvHypervisor.VmBusMessageType, message);
-                if (status != HvStatus.InsufficientBuffers && status != HvStatus.InsufficientMemory)
+                bool retry = status == HvStatus.InsufficientBuffers || status == HvStatus.InsufficientMemory
+                    || (status == HvStatus.InvalidConnectionId && !contact);
+                if (!retry)
                 {
                     return status;
                 }
 
-                _platform.Pause();
+                _postRetries++;
+                _hypervisor.Stall(delay);
+                if (delay < MaxPostDelay100ns)
+                {
+                    delay *= 2;
+                }
             }
 
             return status;
