@@ -13,6 +13,49 @@ namespace Bootstage.Drivers.HyperV.Tests
 {
     public class ReclaimTests
     {
+        [Fact]
+        public void Reserved_msr_bits_survive_initialize_quiesce_and_reclaim()
+        {
+            using Guest guest = new Guest(HostProfile.WS2016);
+            guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), new EchoDevice());
+            guest.BringUp();
+            guest.Hypervisor.Quiesce();
+            Assert.Equal(LoaderOutcome.TookOver, guest.Host.EnlightenedLoaderTakeover(LoaderSimpMode.Disabled));
+            Assert.Equal(HvStatus.Success, guest.Hypervisor.Reclaim(out bool reclaimed));
+            Assert.True(reclaimed);
+            Assert.Equal(HvMsr.HypercallPreset, guest.Host.HypercallMsr & HvMsr.HypercallReserved);
+            Assert.Equal(HvMsr.SimpPreset, guest.Host.SimpMsr & HvMsr.OverlayReserved);
+            Assert.Equal(HvMsr.SiefpPreset, guest.Host.SiefpMsr & HvMsr.OverlayReserved);
+            Assert.Equal(HvMsr.SintPreset, guest.Host.GetSint(2) & HvMsr.SintReserved);
+            Assert.Equal(0, guest.Host.Trace.Counters.ReservedBitFaults);
+        }
+
+        [Fact]
+        public void A_synic_still_ours_is_not_reclaimed_whatever_its_reserved_bits_hold()
+        {
+            using Guest guest = new Guest(HostProfile.WS2016);
+            guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), new EchoDevice());
+            guest.BringUp();
+            Assert.True(guest.Hypervisor.IsSynicOwned());
+            Assert.Equal(HvStatus.Success, guest.Hypervisor.Reclaim(out bool reclaimed));
+            Assert.False(reclaimed);
+            Assert.Equal(0UL, guest.Hypervisor.Reclaims);
+        }
+
+        [Fact]
+        public void Reclaims_when_someone_left_our_page_in_SIMP_but_disabled_it()
+        {
+            using Guest guest = new Guest(HostProfile.WS2016);
+            guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), new EchoDevice());
+            guest.BringUp();
+            Assert.Equal(Bootstage.Platform.PlatformStatus.Success, guest.Host.ReadMsr(HyperVMsr.Simp, out ulong simp));
+            Assert.Equal(Bootstage.Platform.PlatformStatus.Success, guest.Host.WriteMsr(HyperVMsr.Simp, simp & ~HyperVMsr.Enable));
+            Assert.False(guest.Hypervisor.IsSynicOwned());
+            Assert.Equal(HvStatus.Success, guest.Hypervisor.Reclaim(out bool reclaimed));
+            Assert.True(reclaimed);
+            Assert.True(guest.Host.SimpEnabled);
+        }
+
         [Theory]
         [InlineData(LoaderSimpMode.HostPage)]
         [InlineData(LoaderSimpMode.Disabled)]

@@ -81,12 +81,12 @@ namespace Bootstage.HyperV.HostModel.Tests
             for (int i = 0; i < 16; i++)
             {
                 Assert.Equal(PlatformStatus.Success, host.ReadMsr(HvMsr.Sint(i), out ulong sint));
-                Assert.Equal(HvMsr.SintMasked, sint);
+                Assert.Equal(HvMsr.SintMasked, sint & ~HvMsr.SintReserved);
             }
 
-            Assert.Equal(PlatformStatus.Fault, host.WriteMsr(HvMsr.Sint(2), 0x0F));
-            Assert.Equal(PlatformStatus.Success, host.WriteMsr(HvMsr.Sint(2), HvMsr.SintMasked | 0x0F));
-            Assert.Equal(PlatformStatus.Success, host.WriteMsr(HvMsr.Sint(2), 0x10));
+            Assert.Equal(PlatformStatus.Fault, host.WriteMsr(HvMsr.Sint(2), RawGuest.Preserve(host, HvMsr.Sint(2), 0x0F)));
+            Assert.Equal(PlatformStatus.Success, host.WriteMsr(HvMsr.Sint(2), RawGuest.Preserve(host, HvMsr.Sint(2), HvMsr.SintMasked | 0x0F)));
+            Assert.Equal(PlatformStatus.Success, host.WriteMsr(HvMsr.Sint(2), RawGuest.Preserve(host, HvMsr.Sint(2), 0x10)));
             Assert.False(host.Sint2Masked);
         }
 
@@ -116,12 +116,30 @@ namespace Bootstage.HyperV.HostModel.Tests
         {
             using HyperVHost host = new HyperVHost();
             host.WriteMsr(HvMsr.GuestOsId, RawGuest.GuestOsIdValue);
-            Assert.Equal(PlatformStatus.Fault, host.WriteMsr(HvMsr.Hypercall, 0x7000_0000_1000 | 1));
-            Assert.Equal(PlatformStatus.Fault, host.WriteMsr(HvMsr.Simp, 0x7000_0000_2000 | 1));
-            Assert.Equal(PlatformStatus.Fault, host.WriteMsr(HvMsr.Siefp, 0x7000_0000_3000 | 1));
+            Assert.Equal(PlatformStatus.Fault, host.WriteMsr(HvMsr.Hypercall, RawGuest.Preserve(host, HvMsr.Hypercall, 0x7000_0000_1000 | 1)));
+            Assert.Equal(PlatformStatus.Fault, host.WriteMsr(HvMsr.Simp, RawGuest.Preserve(host, HvMsr.Simp, 0x7000_0000_2000 | 1)));
+            Assert.Equal(PlatformStatus.Fault, host.WriteMsr(HvMsr.Siefp, RawGuest.Preserve(host, HvMsr.Siefp, 0x7000_0000_3000 | 1)));
 
             // A disabled overlay may name anything: nothing is mapped.
-            Assert.Equal(PlatformStatus.Success, host.WriteMsr(HvMsr.Simp, 0x7000_0000_2000));
+            Assert.Equal(PlatformStatus.Success, host.WriteMsr(HvMsr.Simp, RawGuest.Preserve(host, HvMsr.Simp, 0x7000_0000_2000)));
+        }
+
+        [Fact]
+        public void Writes_that_change_reserved_preserve_bits_fault()
+        {
+            using HyperVHost host = new HyperVHost();
+            host.WriteMsr(HvMsr.GuestOsId, RawGuest.GuestOsIdValue);
+            RawGuest guest = new RawGuest(host);
+            foreach (uint msr in new[] { HvMsr.Hypercall, HvMsr.Simp, HvMsr.Siefp, HvMsr.Sint(2) })
+            {
+                Assert.Equal(PlatformStatus.Success, host.ReadMsr(msr, out ulong before));
+                Assert.NotEqual(0UL, before & (HvMsr.HypercallReserved | HvMsr.OverlayReserved | HvMsr.SintReserved));
+                Assert.Equal(PlatformStatus.Fault, host.WriteMsr(msr, before & ~(HvMsr.OverlayReserved | HvMsr.SintReserved) | HvMsr.SintMasked));
+                Assert.Equal(PlatformStatus.Success, host.ReadMsr(msr, out ulong after));
+                Assert.Equal(before, after);
+            }
+
+            Assert.Equal(4, host.Trace.Counters.ReservedBitFaults);
         }
 
         [Fact]

@@ -49,7 +49,26 @@ namespace Bootstage.HyperV.HostModel.Tests
             return region;
         }
 
-        public void WriteMsr(uint msr, ulong value) => Assert.Equal(PlatformStatus.Success, _host.WriteMsr(msr, value));
+        /// <summary>Writes an MSR the way a careful guest does: reserved-preserve bits are carried over from the current value.</summary>
+        public void WriteMsr(uint msr, ulong value) => Assert.Equal(PlatformStatus.Success, _host.WriteMsr(msr, Preserve(_host, msr, value)));
+
+        public static ulong Preserve(HyperVHost host, uint msr, ulong value)
+        {
+            ulong reserved = msr switch
+            {
+                HvMsr.Hypercall => HvMsr.HypercallReserved,
+                HvMsr.Simp or HvMsr.Siefp => HvMsr.OverlayReserved,
+                >= HvMsr.Sint0 and <= HvMsr.Sint15 => HvMsr.SintReserved,
+                _ => 0,
+            };
+
+            if (reserved == 0 || host.ReadMsr(msr, out ulong current) != PlatformStatus.Success)
+            {
+                return value;
+            }
+
+            return (value & ~reserved) | (current & reserved);
+        }
 
         public ulong ReadMsr(uint msr)
         {

@@ -41,6 +41,13 @@ namespace Bootstage.HyperV.HostModel
         public ulong TimeRefStep { get; init; } = 100;
 
         /// <summary>
+        /// Start HYPERCALL, SIMP, SIEFP and the SINTs with non-zero reserved-preserve bits (see
+        /// HvMsr.*Preset). Writes that change RsvdP bits fault either way; with the preset a guest
+        /// that writes whole values instead of read-modify-write is caught. On by default.
+        /// </summary>
+        public bool PresetReservedBits { get; init; } = true;
+
+        /// <summary>
         /// Run the host on its own thread too (see HyperVHost.HostThreadLoop), so it acts between the
         /// guest's memory accesses: races in ring signalling and EOM show up as hangs or counts.
         /// </summary>

@@ -51,6 +51,9 @@ namespace Bootstage.HyperV.HostModel
         /// <summary>HvPostMessage calls answered with a retry status (18, 19, 11) by a knob or a full buffer.</summary>
         public int RefusedPosts { get; internal set; }
 
+        /// <summary>MSR writes refused because they changed reserved-preserve bits.</summary>
+        public int ReservedBitFaults { get; internal set; }
+
         /// <summary>Hypercalls made, successful or not.</summary>
         public int Hypercalls { get; internal set; }
 

@@ -30,6 +30,17 @@ namespace Bootstage.HyperV.HostModel
         /// <summary>SINTx bits 7:0; vectors below 16 are reserved.</summary>
         public const ulong SintVectorMask = 0xFF;
 
+        /// <summary>RsvdP ("preserve") bits: HYPERCALL 11:2, SIMP and SIEFP 11:1, SINTx 15:8 and 63:19 (TLFS; docs/hyperv.md §2).</summary>
+        public const ulong HypercallReserved = 0xFFC;
+        public const ulong OverlayReserved = 0xFFE;
+        public const ulong SintReserved = 0xFF00UL | ~((1UL << 19) - 1);
+
+        /// <summary>What a host with HostOptions.PresetReservedBits leaves in those bits at reset.</summary>
+        public const ulong HypercallPreset = 0x5A4;
+        public const ulong SimpPreset = 0x6A2;
+        public const ulong SiefpPreset = 0x3C4;
+        public const ulong SintPreset = 1UL << 20;
+
         public static uint Sint(int index) => Sint0 + (uint)index;
     }
 

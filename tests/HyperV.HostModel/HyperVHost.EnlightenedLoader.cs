@@ -55,8 +55,11 @@ namespace Bootstage.HyperV.HostModel
 
             ulong simp = _loaderPages.PhysicalAddress;
             ulong siefp = _loaderPages.PhysicalAddress + PhysicalRegion.PageSize;
-            _synIc.Simp = simp | HvMsr.EnableBit;
-            _synIc.Siefp = siefp | HvMsr.EnableBit;
+            // The loader is a well-behaved guest: it keeps the reserved-preserve bits.
+            ulong simpReserved = _synIc.Simp & HvMsr.OverlayReserved;
+            ulong siefpReserved = _synIc.Siefp & HvMsr.OverlayReserved;
+            _synIc.Simp = simp | simpReserved | HvMsr.EnableBit;
+            _synIc.Siefp = siefp | siefpReserved | HvMsr.EnableBit;
             SimpOwner = SimpOwner.Loader;
 
             // Whatever was queued for the old owner is consumed by the loader, along with the guest's unprocessed posts.
@@ -66,8 +69,8 @@ namespace Bootstage.HyperV.HostModel
             VmBus.Connect(BusOwner.Loader, HostProfiles.MaxVmBusVersion(Profile));
             if (simpMode == LoaderSimpMode.Disabled)
             {
-                _synIc.Simp = simp;
-                _synIc.Siefp = siefp;
+                _synIc.Simp = simp | simpReserved;
+                _synIc.Siefp = siefp | siefpReserved;
             }
 
             LoaderTakeoverCount++;

@@ -133,6 +133,11 @@ namespace Bootstage.HyperV.HostModel
                     _synIc.TryDeliverAll();
                     return PlatformStatus.Success;
                 case HvMsr.Siefp:
+                    if (((value ^ _synIc.Siefp) & HvMsr.OverlayReserved) != 0)
+                    {
+                        return ReservedFault(msr, value, _synIc.Siefp);
+                    }
+
                     if (!OverlayPageValid(value))
                     {
                         return MsrFault(msr, $"SIEFP 0x{value:X} names a page outside guest memory");
@@ -141,6 +146,11 @@ namespace Bootstage.HyperV.HostModel
                     _synIc.Siefp = value;
                     return PlatformStatus.Success;
                 case HvMsr.Simp:
+                    if (((value ^ _synIc.Simp) & HvMsr.OverlayReserved) != 0)
+                    {
+                        return ReservedFault(msr, value, _synIc.Simp);
+                    }
+
                     if (!OverlayPageValid(value))
                     {
                         return MsrFault(msr, $"SIMP 0x{value:X} names a page outside guest memory");
@@ -155,8 +165,20 @@ namespace Bootstage.HyperV.HostModel
             }
         }
 
+        // RsvdP bits must be written back as read (TLFS); the stricter reading faults when they change.
+        private PlatformStatus ReservedFault(uint msr, ulong value, ulong current)
+        {
+            Trace.Counters.ReservedBitFaults++;
+            return MsrFault(msr, $"write 0x{value:X} changes reserved-preserve bits of 0x{current:X}");
+        }
+
         private PlatformStatus WriteHypercallMsr(ulong value)
         {
+            if (((value ^ HypercallMsr) & HvMsr.HypercallReserved) != 0)
+            {
+                return ReservedFault(HvMsr.Hypercall, value, HypercallMsr);
+            }
+
             if ((value & HvMsr.EnableBit) != 0)
             {
                 if (GuestOsId == 0)
@@ -179,6 +201,11 @@ namespace Bootstage.HyperV.HostModel
 
         private PlatformStatus WriteSint(int index, ulong value)
         {
+            if (((value ^ _synIc.GetSint(index)) & HvMsr.SintReserved) != 0)
+            {
+                return ReservedFault(HvMsr.Sint(index), value, _synIc.GetSint(index));
+            }
+
             // TLFS: vectors 0–15 are reserved; an unmasked SINT must name 16–255.
             if ((value & HvMsr.SintMasked) == 0 && (value & HvMsr.SintVectorMask) < 16)
             {

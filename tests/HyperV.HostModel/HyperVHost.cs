@@ -50,6 +50,17 @@ namespace Bootstage.HyperV.HostModel
             }
 
             DefineCpuid();
+            if (Options.PresetReservedBits)
+            {
+                HypercallMsr = HvMsr.HypercallPreset;
+                _synIc.Simp = HvMsr.SimpPreset;
+                _synIc.Siefp = HvMsr.SiefpPreset;
+                for (int i = 0; i < SynIcLayout.SintCount; i++)
+                {
+                    _synIc.SetSint(i, _synIc.GetSint(i) | HvMsr.SintPreset);
+                }
+            }
+
             if (Options.HostThread)
             {
                 _hostThread = new Thread(HostThreadLoop) { IsBackground = true, Name = "Hyper-V host model" };
