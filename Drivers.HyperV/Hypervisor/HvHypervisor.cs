@@ -115,19 +115,20 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
         }
 
         // GUEST_OS_ID first (the hypercall page cannot be enabled without it), then the pages, then
-        // SCONTROL and the VMBus SINT.
+        // SCONTROL and the VMBus SINT. Every page MSR is read, changed in its address and enable
+        // bits only, and written back: its reserved bits are the hypervisor's (docs/hyperv.md §2).
         private HvStatus Map()
         {
             if (_platform.WriteMsr(HyperVMsr.GuestOsId, HyperVMsr.BootstageGuestOsId) != PlatformStatus.Success
-                || _platform.WriteMsr(HyperVMsr.Hypercall, _hypercallPage.PhysicalAddress | HyperVMsr.Enable) != PlatformStatus.Success)
+                || !PointPage(HyperVMsr.Hypercall, _hypercallPage.PhysicalAddress | HyperVMsr.Enable, HyperVMsr.HypercallReserved))
             {
                 return HvStatus.PlatformFault;
             }
 
             new Span<byte>(_messagePage.VirtualAddress, (int)PhysicalRegion.PageSize).Clear();
             new Span<byte>(_eventPage.VirtualAddress, (int)PhysicalRegion.PageSize).Clear();
-            if (_platform.WriteMsr(HyperVMsr.Simp, _messagePage.PhysicalAddress | HyperVMsr.Enable) != PlatformStatus.Success
-                || _platform.WriteMsr(HyperVMsr.Siefp, _eventPage.PhysicalAddress | HyperVMsr.Enable) != PlatformStatus.Success
+            if (!PointPage(HyperVMsr.Simp, _messagePage.PhysicalAddress | HyperVMsr.Enable, HyperVMsr.OverlayReserved)
+                || !PointPage(HyperVMsr.Siefp, _eventPage.PhysicalAddress | HyperVMsr.Enable, HyperVMsr.OverlayReserved)
                 || _platform.ReadMsr(HyperVMsr.SControl, out ulong scontrol) != PlatformStatus.Success
                 || _platform.WriteMsr(HyperVMsr.SControl, scontrol | HyperVMsr.Enable) != PlatformStatus.Success
                 || _platform.ReadMsr(HyperVMsr.Sint0 + VmBusSint, out ulong sint) != PlatformStatus.Success)
@@ -148,7 +149,19 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
             return HvStatus.Success;
         }
 
-        /// <summary>True while SIMP still points at our message page with delivery enabled.</summary>
+        // Read-modify-write of a page MSR: keep the reserved bits, replace address and enable.
+        private bool PointPage(uint msr, ulong value, ulong reserved)
+        {
+            return _platform.ReadMsr(msr, out ulong current) == PlatformStatus.Success
+                && _platform.WriteMsr(msr, (current & reserved) | (value & ~reserved)) == PlatformStatus.Success;
+        }
+
+        /// <summary>
+        /// The SynIC is ours exactly when SIMP is enabled and names our message page; its reserved
+        /// bits do not matter. A loader that disabled SIMP, or pointed it at a page of its own, has
+        /// taken it (iPXE reclaims on the enable bit alone; the address check also catches the
+        /// second kind; docs/hyperv.md §11).
+        /// </summary>
         public bool IsSynicOwned()
         {
             if (_messagePage.IsEmpty || _platform.ReadMsr(HyperVMsr.Simp, out ulong simp) != PlatformStatus.Success)
@@ -156,7 +169,7 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
                 return false;
             }
 
-            return simp == (_messagePage.PhysicalAddress | HyperVMsr.Enable);
+            return (simp & HyperVMsr.Enable) != 0 && (simp & HyperVMsr.PageMask) == _messagePage.PhysicalAddress;
         }
 
         /// <summary>
@@ -176,9 +189,9 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
                 _platform.WriteMsr(HyperVMsr.Sint0 + VmBusSint, sint | HyperVMsr.SintMasked);
             }
 
-            _platform.WriteMsr(HyperVMsr.Simp, 0);
-            _platform.WriteMsr(HyperVMsr.Siefp, 0);
-            _platform.WriteMsr(HyperVMsr.Hypercall, 0);
+            PointPage(HyperVMsr.Simp, 0, HyperVMsr.OverlayReserved);
+            PointPage(HyperVMsr.Siefp, 0, HyperVMsr.OverlayReserved);
+            PointPage(HyperVMsr.Hypercall, 0, HyperVMsr.HypercallReserved);
             _platform.WriteMsr(HyperVMsr.GuestOsId, 0);
             _mapped = false;
         }

@@ -20,6 +20,10 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
         /// <summary>Bits 63:12 of HYPERCALL, SIMP and SIEFP: the page's guest physical address.</summary>
         public const ulong PageMask = ~0xFFFUL;
 
+        /// <summary>Reserved-preserve bits: HYPERCALL 11:2 (bit 1 is "locked"), SIMP and SIEFP 11:1.</summary>
+        public const ulong HypercallReserved = 0xFFE;
+        public const ulong OverlayReserved = 0xFFE;
+
         public const ulong SintMasked = 1UL << 16;
         public const ulong SintAutoEoi = 1UL << 17;
 
