@@ -5,6 +5,7 @@
 // completed only after every range in it was handled, so the host never reuses bytes still in use.
 using System;
 using System.Buffers.Binary;
+using Bootstage.Drivers.HyperV.Hypervisor;
 using Bootstage.Drivers.HyperV.Rndis;
 using Bootstage.Drivers.HyperV.VmBus;
 using Bootstage.Drivers.Net;
@@ -13,7 +14,16 @@ namespace Bootstage.Drivers.HyperV.NetVsc
 {
     public sealed unsafe partial class NetVscDevice
     {
+        // Completions the channel could not take yet (ring full or unusable): each one holds host
+        // receive-buffer sections, so it is sent later, never dropped. The host can have at most
+        // one transfer packet per sub-allocation outstanding, far fewer than this.
+        private const int MaxPendingCompletions = 256;
+
         private readonly byte[] _receiveCompletion = new byte[NvspMessage.Size];
+        private readonly ulong[] _pendingCompletions = new ulong[MaxPendingCompletions];
+        private int _pendingHead;
+        private int _pendingCount;
+        private ulong _lostCompletions;
         private ulong _unsolicitedPackets;
         private ulong _ignoredStatus;
 
@@ -42,9 +52,20 @@ namespace Bootstage.Drivers.HyperV.NetVsc
             return (int)(Statistics.RxFrames - framesBefore);
         }
 
+        /// <summary>Receive completions waiting for room in the channel.</summary>
+        public int PendingReceiveCompletions => _pendingCount;
+
+        /// <summary>Completions that found even the retry queue full (a host breaking its own limits).</summary>
+        public ulong LostCompletions => _lostCompletions;
+
         // Handles one packet from the channel; returns 0 when none was waiting.
         private int ProcessPacket(IFrameSink? sink)
         {
+            if (_pendingCount != 0)
+            {
+                RetryCompletions();
+            }
+
             if (!_device.Channel.TryReceive(out VmBusPacket packet))
             {
                 return 0;
@@ -128,11 +149,42 @@ namespace Bootstage.Drivers.HyperV.NetVsc
                 }
             }
 
-            // Every range has been consumed: let the host reuse the memory.
+            // Every range has been consumed: let the host reuse the memory. Earlier completions
+            // still waiting go first, so the host sees them in order.
+            if (_pendingCount != 0 || !SendReceiveCompletion(packet.TransactionId))
+            {
+                QueueCompletion(packet.TransactionId);
+            }
+        }
+
+        private bool SendReceiveCompletion(ulong transactionId)
+        {
             new Span<byte>(_receiveCompletion).Clear();
             BinaryPrimitives.WriteUInt32LittleEndian(_receiveCompletion, NvspMessage.SendRndisPacketComplete);
             BinaryPrimitives.WriteUInt32LittleEndian(_receiveCompletion.AsSpan(4), NvspMessage.StatusSuccess);
-            _device.Channel.SendCompletion(_receiveCompletion, packet.TransactionId);
+            return _device.Channel.SendCompletion(_receiveCompletion, transactionId) == HvStatus.Success;
+        }
+
+        private void QueueCompletion(ulong transactionId)
+        {
+            if (_pendingCount == MaxPendingCompletions)
+            {
+                _lostCompletions++;
+                Statistics.RxErrors++;
+                return;
+            }
+
+            _pendingCompletions[(_pendingHead + _pendingCount) % MaxPendingCompletions] = transactionId;
+            _pendingCount++;
+        }
+
+        private void RetryCompletions()
+        {
+            while (_pendingCount != 0 && SendReceiveCompletion(_pendingCompletions[_pendingHead]))
+            {
+                _pendingHead = (_pendingHead + 1) % MaxPendingCompletions;
+                _pendingCount--;
+            }
         }
 
         private void HandleRndisMessage(ReadOnlySpan<byte> message, IFrameSink? sink)

@@ -26,6 +26,7 @@ namespace Bootstage.Drivers.HyperV.NetVsc
 
         private NetStatus InitializeRndis(bool isReset)
         {
+            _step = NetVscStep.RndisInitialize;
             Span<byte> request = ControlRequest(RndisMessage.Initialize, RndisMessage.InitializeSize);
             BinaryPrimitives.WriteUInt32LittleEndian(request.Slice(12), 1);
             BinaryPrimitives.WriteUInt32LittleEndian(request.Slice(16), 0);
@@ -36,6 +37,7 @@ namespace Bootstage.Drivers.HyperV.NetVsc
                 return status;
             }
 
+            _step = NetVscStep.QueryMac;
             Span<byte> value = stackalloc byte[8];
             status = Query(RndisMessage.OidPermanentAddress, value.Slice(0, MacAddress.Size));
             if (status != NetStatus.Success)
@@ -63,6 +65,7 @@ namespace Bootstage.Drivers.HyperV.NetVsc
                 SetLink(BinaryPrimitives.ReadUInt32LittleEndian(value) == RndisMessage.MediaConnected ? LinkState.Up : LinkState.Down);
             }
 
+            _step = NetVscStep.SetPacketFilter;
             Span<byte> set = ControlRequest(RndisMessage.Set, RndisMessage.QuerySize + 4);
             BinaryPrimitives.WriteUInt32LittleEndian(set.Slice(RndisMessage.QueryOid), RndisMessage.OidCurrentPacketFilter);
             BinaryPrimitives.WriteUInt32LittleEndian(set.Slice(RndisMessage.QueryInfoLength), 4);

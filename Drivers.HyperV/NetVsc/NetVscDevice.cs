@@ -45,6 +45,9 @@ namespace Bootstage.Drivers.HyperV.NetVsc
         private int _completionLength;
         private ulong _resets;
         private bool _macChangedOnReset;
+        private bool _receiveBufferSent;
+        private NetVscStep _step;
+        private NetVscStep _failedStep;
 
         public NetVscDevice(VmBusDevice device)
         {
@@ -64,6 +67,9 @@ namespace Bootstage.Drivers.HyperV.NetVsc
         public PhysicalRegion ReceiveBuffer => _receiveBuffer;
 
         public ulong Resets => _resets;
+
+        /// <summary>The step the last bring-up failed at; None after a successful one.</summary>
+        public NetVscStep FailedStep => _failedStep;
 
         /// <summary>Set when a reset found a different MAC than before (the device object keeps the old one).</summary>
         public bool MacChangedOnReset => _macChangedOnReset;
@@ -104,22 +110,21 @@ namespace Bootstage.Drivers.HyperV.NetVsc
             return status;
         }
 
+        // Each step records itself in _step first, so a failure names it; whatever the failed
+        // attempt acquired is handed back before returning (Unwind).
         private NetStatus BringUp(bool isReset)
         {
-            if (_receiveBuffer.IsEmpty)
+            _failedStep = NetVscStep.None;
+            _step = NetVscStep.AllocateBuffers;
+            if (_receiveBuffer.IsEmpty && !AllocateBuffers())
             {
-                if (_platform.AllocatePages(ReceiveBufferPages, out _receiveBuffer) != PlatformStatus.Success
-                    || _platform.AllocatePages(TransmitSlots * TransmitSlotSize / PhysicalRegion.PageSize, out _transmitBuffer) != PlatformStatus.Success
-                    || _platform.AllocatePages(1, out _controlBuffer) != PlatformStatus.Success)
-                {
-                    return NetStatus.NoMemory;
-                }
+                return Fail(NetStatus.NoMemory, isReset);
             }
 
-            HvStatus channel = _device.Channel.Open(RingPages, RingPages, default);
-            if (channel != HvStatus.Success)
+            _step = NetVscStep.OpenChannel;
+            if (_device.Channel.Open(RingPages, RingPages, default) != HvStatus.Success)
             {
-                return NetStatus.DeviceError;
+                return Fail(NetStatus.DeviceError, isReset);
             }
 
             NetStatus status = NegotiateNvsp();
@@ -133,7 +138,60 @@ namespace Bootstage.Drivers.HyperV.NetVsc
                 status = InitializeRndis(isReset);
             }
 
+            return status == NetStatus.Success ? status : Fail(status, isReset);
+        }
+
+        private bool AllocateBuffers()
+        {
+            return _platform.AllocatePages(ReceiveBufferPages, out _receiveBuffer) == PlatformStatus.Success
+                && _platform.AllocatePages(TransmitSlots * TransmitSlotSize / PhysicalRegion.PageSize, out _transmitBuffer) == PlatformStatus.Success
+                && _platform.AllocatePages(1, out _controlBuffer) == PlatformStatus.Success;
+        }
+
+        private NetStatus Fail(NetStatus status, bool isReset)
+        {
+            _failedStep = _step;
+            Unwind(releasePages: !isReset);
             return status;
+        }
+
+        // Hands back what a bring-up (or a session) holds, newest first: the receive buffer
+        // (revoked, then its GPADL torn down), the channel (closed, ring GPADL torn down) and, for
+        // a device that never came up, its pages. A reset keeps the pages: upper layers hold
+        // the device, and the next reset reuses them.
+        private void Unwind(bool releasePages)
+        {
+            if (_receiveBufferSent)
+            {
+                BuildNvsp(NvspMessage.RevokeReceiveBuffer);
+                BinaryPrimitives.WriteUInt16LittleEndian(_nvsp.AsSpan(4), ReceiveBufferId);
+                NvspTransaction();
+                _receiveBufferSent = false;
+            }
+
+            if (_receiveGpadl != 0)
+            {
+                _device.Connection.TeardownGpadl(_device.Offer.RelId, _receiveGpadl);
+                _receiveGpadl = 0;
+            }
+
+            _device.Channel.Close();
+            if (releasePages)
+            {
+                _device.Channel.ReleaseRings();
+                Free(ref _receiveBuffer);
+                Free(ref _transmitBuffer);
+                Free(ref _controlBuffer);
+            }
+        }
+
+        private void Free(ref PhysicalRegion region)
+        {
+            if (!region.IsEmpty)
+            {
+                _platform.FreePages(region);
+                region = default;
+            }
         }
 
         /// <summary>The offer is gone (rescind, or absent after a reclaim): stop using the channel.</summary>
@@ -152,18 +210,17 @@ namespace Bootstage.Drivers.HyperV.NetVsc
 
             IsOpen = false;
             HaltRndis();
-            BuildNvsp(NvspMessage.RevokeReceiveBuffer);
-            BinaryPrimitives.WriteUInt16LittleEndian(_nvsp.AsSpan(4), ReceiveBufferId);
-            NvspTransaction();
-            // Revoke, then close the channel, then tear the receive-buffer GPADL down.
-            _device.Channel.Close();
-            _device.Connection.TeardownGpadl(_device.Offer.RelId, _receiveGpadl);
+
+            // Revoke, tear the receive-buffer GPADL down, then close the channel (Linux's order
+            // for hosts before VMBus 4.0, which we always are at 0.13). Pages stay for a re-open.
+            Unwind(releasePages: false);
             SetLink(LinkState.Unknown);
         }
 
         // INIT with each version we know, newest first, until the host accepts one.
         private NetStatus NegotiateNvsp()
         {
+            _step = NetVscStep.NegotiateNvsp;
             _nvspVersion = 0;
             uint version = 0;
             for (int attempt = 0; attempt < 4 && _nvspVersion == 0; attempt++)
@@ -190,6 +247,7 @@ namespace Bootstage.Drivers.HyperV.NetVsc
                 return NetStatus.ProtocolError;
             }
 
+            _step = NetVscStep.NdisConfig;
             if (_nvspVersion >= NvspMessage.Version2)
             {
                 NetStatus config = SendNdisConfig();
@@ -200,6 +258,7 @@ namespace Bootstage.Drivers.HyperV.NetVsc
             }
 
             // NDIS 6.30 with NVSP 5 and later, 6.1 before (what Windows hosts expect of Linux and iPXE).
+            _step = NetVscStep.NdisVersion;
             BuildNvsp(NvspMessage.SendNdisVersion);
             BinaryPrimitives.WriteUInt32LittleEndian(_nvsp.AsSpan(4), 6);
             BinaryPrimitives.WriteUInt32LittleEndian(_nvsp.AsSpan(8), _nvspVersion >= NvspMessage.Version5 ? 30u : 1u);
@@ -222,11 +281,14 @@ namespace Bootstage.Drivers.HyperV.NetVsc
 
         private NetStatus SendReceiveBuffer()
         {
+            _step = NetVscStep.ReceiveBufferGpadl;
             if (_device.Connection.EstablishGpadl(_device.Offer.RelId, _receiveBuffer, out _receiveGpadl) != HvStatus.Success)
             {
+                _receiveGpadl = 0;
                 return NetStatus.DeviceError;
             }
 
+            _step = NetVscStep.ReceiveBuffer;
             BuildNvsp(NvspMessage.SendReceiveBuffer);
             BinaryPrimitives.WriteUInt32LittleEndian(_nvsp.AsSpan(4), _receiveGpadl);
             BinaryPrimitives.WriteUInt16LittleEndian(_nvsp.AsSpan(8), ReceiveBufferId);
@@ -242,6 +304,7 @@ namespace Bootstage.Drivers.HyperV.NetVsc
                 return NetStatus.ProtocolError;
             }
 
+            _receiveBufferSent = true;
             return NetStatus.Success;
         }
 

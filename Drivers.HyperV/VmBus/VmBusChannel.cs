@@ -19,7 +19,12 @@ namespace Bootstage.Drivers.HyperV.VmBus
 
         private readonly VmBusConnection _connection;
         private readonly byte[] _receiveScratch = new byte[MaxReceivePacket];
-        private readonly byte[] _descriptor = new byte[VmBusPacketType.DescriptorSize + 8 + 16 * 8];
+        /// <summary>Pages one GPA-direct range may name.</summary>
+        public const int MaxGpaDirectPages = 16;
+
+        // The largest header built here: GPA direct with a full range (descriptor, reserved and
+        // range count, byte count and offset, one PFN per page).
+        private readonly byte[] _descriptor = new byte[VmBusPacketType.DescriptorSize + 8 + 8 + MaxGpaDirectPages * 8];
         private VmBusOffer _offer;
         private PhysicalRegion _rings;
         private RingBuffer _outbound;
@@ -127,6 +132,18 @@ namespace Bootstage.Drivers.HyperV.VmBus
             return status != HvStatus.Success ? status : teardown;
         }
 
+        /// <summary>Frees the ring pages of a closed channel (a device that never came up); Open allocates them again.</summary>
+        public void ReleaseRings()
+        {
+            if (IsOpen || _rings.IsEmpty)
+            {
+                return;
+            }
+
+            _connection.Hypervisor.Platform.FreePages(_rings);
+            _rings = default;
+        }
+
         /// <summary>
         /// Forgets the open state without telling the host: after a reclaim the host has already
         /// dropped this channel and its GPADL, and must not be asked to tear them down.
@@ -163,7 +180,7 @@ namespace Bootstage.Drivers.HyperV.VmBus
         {
             uint offset = (uint)(physicalAddress & (PhysicalRegion.PageSize - 1));
             uint pages = (offset + length + PhysicalRegion.PageSize - 1) / PhysicalRegion.PageSize;
-            if (length == 0 || pages > 16)
+            if (length == 0 || pages > MaxGpaDirectPages)
             {
                 return HvStatus.InvalidParameter;
             }

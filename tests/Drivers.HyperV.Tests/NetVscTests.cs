@@ -77,6 +77,70 @@ namespace Bootstage.Drivers.HyperV.Tests
             Assert.True(done());
         }
 
+        [Theory]
+        [InlineData(NetVscRefusal.Init, NetVscStep.NegotiateNvsp)]
+        [InlineData(NetVscRefusal.ReceiveBuffer, NetVscStep.ReceiveBuffer)]
+        [InlineData(NetVscRefusal.RndisInitialize, NetVscStep.RndisInitialize)]
+        [InlineData(NetVscRefusal.RndisQuery, NetVscStep.QueryMac)]
+        [InlineData(NetVscRefusal.RndisSet, NetVscStep.SetPacketFilter)]
+        public void A_failed_bring_up_names_its_step_and_releases_channel_gpadls_and_pages(NetVscRefusal refusal, NetVscStep step)
+        {
+            using Guest guest = new Guest();
+            NetVscBackend backend = new NetVscBackend(guest.Host, new FrameRecorder(), new NetVscOptions { Refuse = refusal });
+            HostChannel channel = guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), backend);
+            guest.BringUp();
+            int pagesBefore = guest.Host.LivePageRuns;
+            NetVscDriver driver = new NetVscDriver();
+            guest.Bus.Register(driver);
+            Assert.Equal(0, guest.Bus.ProbeAll());
+
+            NetVscDevice device = driver.Device(0);
+            Assert.False(device.IsOpen);
+            Assert.Equal(step, device.FailedStep);
+            Assert.False(channel.IsOpen);
+            Assert.Empty(guest.Host.LiveGpadlIds);
+            Assert.False(backend.ReceiveBufferRegistered);
+            Assert.Equal(pagesBefore, guest.Host.LivePageRuns);
+            Assert.False(device.VmBusDevice.Channel.IsOpen);
+        }
+
+        [Fact]
+        public void A_receive_completion_that_cannot_be_sent_is_retried_until_it_is()
+        {
+            using Nic nic = new Nic();
+            Collector sink = new Collector();
+            int total = nic.Backend.ReceiveSubAllocationCount;
+            HostChannel channel = nic.Guest.Host.Channels[0];
+            nic.Guest.Host.Pause();
+            Assert.False(channel.SignalPending);
+            Assert.True(channel.CorruptGuestToHostReadIndex(0x7FFFFFF8));
+            for (int i = 0; i < 5; i++)
+            {
+                nic.Backend.DeliverToGuest(Frame(new Random(i), 200));
+            }
+
+            PollUntil(nic, sink, () => sink.Frames.Count == 5);
+            Assert.True(nic.Backend.Counters.CompletionsOutstanding > 0);
+
+            // The ring is usable again: every completion owed reaches the host, no section leaks.
+            Assert.True(channel.RestoreGuestToHostReadIndex());
+            PollUntil(nic, sink, () => nic.Backend.Counters.CompletionsOutstanding == 0);
+            Assert.Equal(total, nic.Backend.FreeSubAllocations);
+            Assert.True(nic.Device.PendingReceiveCompletions == 0);
+        }
+
+        [Fact]
+        public void A_gpa_direct_packet_of_sixteen_pages_fits_the_descriptor_buffer()
+        {
+            using Nic nic = new Nic();
+            VmBusChannel channel = nic.Device.VmBusDevice.Channel;
+            Assert.Equal(Bootstage.Platform.PlatformStatus.Success, nic.Guest.Host.AllocatePages(17, out Bootstage.Platform.PhysicalRegion region));
+            byte[] nvsp = new byte[32];
+            nvsp[0] = 133;
+            Assert.Equal(HvStatus.Success, channel.SendGpaDirect(nvsp, region.PhysicalAddress + 100, 16 * 4096 - 100, 77, requestCompletion: false));
+            Assert.Equal(HvStatus.InvalidParameter, channel.SendGpaDirect(nvsp, region.PhysicalAddress + 100, 16 * 4096, 78, requestCompletion: false));
+        }
+
         [Fact]
         public void Nvsp_2_and_later_send_the_ndis_config_before_the_ndis_version()
         {

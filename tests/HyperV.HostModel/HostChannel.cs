@@ -189,6 +189,18 @@ namespace Bootstage.HyperV.HostModel
             return _hostToGuest != null && _hostToGuest.ForceWriteIndex(value);
         }
 
+        /// <summary>
+        /// Publishes a bogus read index in the guest→host ring (fault injection): the guest must refuse
+        /// to write until <see cref="RestoreGuestToHostReadIndex"/> puts the host's real index back.
+        /// </summary>
+        public bool CorruptGuestToHostReadIndex(uint value)
+        {
+            _bus.Host.AddTrace(TraceDirection.Host, TraceKind.Fault, RelId, $"guest→host read index forced to {value}");
+            return _guestToHost != null && _guestToHost.TryWriteHeader(VmBusConstants.RingReadIndexOffset, value);
+        }
+
+        public bool RestoreGuestToHostReadIndex() => _guestToHost != null && _guestToHost.PublishHostIndex();
+
         /// <summary>Copies bytes out of a live GPADL (e.g. the guest's receive or send buffer); offsets count from the GPADL's first byte.</summary>
         public bool TryReadGpadl(uint gpadlId, ulong offset, Span<byte> destination)
         {

@@ -23,6 +23,7 @@ namespace Bootstage.HyperV.HostModel
         private readonly HyperVHost _host;
         private readonly ulong[] _pages;
         private uint _hostIndex;
+        private bool _hostIsWriter;
 
         private HostRing(HyperVHost host, ulong[] pages)
         {
@@ -55,6 +56,7 @@ namespace Bootstage.HyperV.HostModel
             }
 
             ring._hostIndex = start;
+            ring._hostIsWriter = hostProduces;
             error = string.Empty;
             return ring;
         }
@@ -197,6 +199,9 @@ namespace Bootstage.HyperV.HostModel
             uint used = write >= read ? write - read : DataSize - read + write;
             return DataSize - used;
         }
+
+        /// <summary>Writes the host's own index back into the header (undoes a fault injection).</summary>
+        public bool PublishHostIndex() => TryWriteHeader(_hostIsWriter ? VmBusConstants.RingWriteIndexOffset : VmBusConstants.RingReadIndexOffset, _hostIndex);
 
         /// <summary>Overwrites the published write index with any value (fault injection only).</summary>
         public bool ForceWriteIndex(uint value) => TryWriteHeader(VmBusConstants.RingWriteIndexOffset, value);

@@ -165,6 +165,12 @@ namespace Bootstage.HyperV.HostModel
             }
 
             uint id = U32(message, 8);
+            if (Options.Refuse == NetVscRefusal.RndisInitialize)
+            {
+                QueueControl(Rndis(RndisProtocol.InitializeComplete, id, RndisProtocol.StatusFailure, 1, 0, 1, 0, 0, 0, 0, 0, 0));
+                return true;
+            }
+
             RndisInitialized = true;
             RndisHalted = false;
             byte[] reply = Rndis(RndisProtocol.InitializeComplete, id, RndisProtocol.StatusSuccess, 1, 0, 1, 0, Options.MaxPacketsPerTransfer, Options.MaxTransferSize, PacketAlignmentFactor, 0, 0);
@@ -189,6 +195,12 @@ namespace Bootstage.HyperV.HostModel
             uint oid = U32(message, 12);
             uint infoLength = U32(message, 16);
             uint infoOffset = U32(message, 20);
+            if (Options.Refuse == NetVscRefusal.RndisQuery)
+            {
+                QueueControl(Rndis(RndisProtocol.QueryComplete, id, RndisProtocol.StatusFailure, 0, 0));
+                return true;
+            }
+
             if (infoOffset == 0 || (ulong)RndisProtocol.HeaderSize + infoOffset + infoLength > (ulong)message.Length)
             {
                 // Hyper-V fails a QUERY whose information buffer offset is 0 even when it carries no
@@ -238,7 +250,11 @@ namespace Bootstage.HyperV.HostModel
             uint infoOffset = U32(message, 20);
             ulong start = (ulong)RndisProtocol.HeaderSize + infoOffset;
             uint status;
-            if (start + infoLength > (ulong)message.Length)
+            if (Options.Refuse == NetVscRefusal.RndisSet)
+            {
+                status = RndisProtocol.StatusFailure;
+            }
+            else if (start + infoLength > (ulong)message.Length)
             {
                 Violation($"SET of OID 0x{oid:X8}: {infoLength} bytes at offset {infoOffset} overrun the {message.Length}-byte message");
                 status = RndisProtocol.StatusFailure;
@@ -259,7 +275,7 @@ namespace Bootstage.HyperV.HostModel
             }
 
             QueueControl(Rndis(RndisProtocol.SetComplete, id, status));
-            return status != RndisProtocol.StatusFailure;
+            return status != RndisProtocol.StatusFailure || Options.Refuse == NetVscRefusal.RndisSet;
         }
 
         // PACKET {data_off, data_len, oob..., ppi..., rsvd[2]}; data_off counts from byte 8.

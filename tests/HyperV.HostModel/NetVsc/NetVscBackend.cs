@@ -234,6 +234,11 @@ namespace Bootstage.HyperV.HostModel
 
             uint min = U32(message, 4);
             uint max = U32(message, 8);
+            if (Options.Refuse == NetVscRefusal.Init)
+            {
+                return Nvsp(NvspProtocol.InitComplete, 0, 0, NvspProtocol.StatusFailure);
+            }
+
             uint chosen = 0;
             foreach (uint version in _versions)
             {
@@ -289,6 +294,11 @@ namespace Bootstage.HyperV.HostModel
 
             uint gpadlId = U32(message, 4);
             ushort id = BinaryPrimitives.ReadUInt16LittleEndian(message.Slice(8));
+            if (Options.Refuse == NetVscRefusal.ReceiveBuffer)
+            {
+                return failure;
+            }
+
             if (NegotiatedNvspVersion >= NvspProtocol.Version2 && NdisConfig == null)
             {
                 // From NVSP 2 on the NDIS configuration (MTU, capabilities) precedes everything else

@@ -7,8 +7,22 @@ using System.Collections.Generic;
 
 namespace Bootstage.HyperV.HostModel
 {
+    /// <summary>A bring-up step the backend answers with a failure status (NetVscOptions.Refuse).</summary>
+    public enum NetVscRefusal
+    {
+        None,
+        Init,
+        ReceiveBuffer,
+        RndisInitialize,
+        RndisQuery,
+        RndisSet,
+    }
+
     public sealed class NetVscOptions
     {
+        /// <summary>Answer this step with a failure status, every time (bring-up unwinding tests).</summary>
+        public NetVscRefusal Refuse { get; init; }
+
         /// <summary>NVSP_PROTOCOL_VERSION_1, _2, _4 and _5.</summary>
         public static readonly IReadOnlyList<uint> DefaultNvspVersions = new[] { NvspProtocol.Version1, NvspProtocol.Version2, NvspProtocol.Version4, NvspProtocol.Version5 };
 
