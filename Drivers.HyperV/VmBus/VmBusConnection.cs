@@ -20,6 +20,12 @@ namespace Bootstage.Drivers.HyperV.VmBus
         /// <summary>1 s per message wait, as iPXE allows.</summary>
         public const ulong MessageTimeout100ns = 10_000_000;
 
+        /// <summary>
+        /// UNLOAD_RESPONSE may take long: Azure hosts flush the disk cache first, and Linux waits up to
+        /// 100 s (channel_mgmt.c vmbus_wait_for_unload; docs/hyperv.md §5).
+        /// </summary>
+        public const ulong UnloadTimeout100ns = 1_000_000_000;
+
         /// <summary>HvPostMessage attempts before a retry status is final (Linux: 100).</summary>
         public const int PostAttempts = 100;
 
@@ -163,7 +169,7 @@ namespace Bootstage.Drivers.HyperV.VmBus
                 return status;
             }
 
-            status = WaitFor(VmBusMessage.UnloadResponse, 0, 0, out _);
+            status = WaitFor(VmBusMessage.UnloadResponse, 0, 0, out _, UnloadTimeout100ns);
             if (status == HvStatus.Success)
             {
                 _version = 0;
@@ -354,19 +360,19 @@ namespace Bootstage.Drivers.HyperV.VmBus
         /// Waits for a message of <paramref name="type"/> whose u32 at <paramref name="matchOffset"/>
         /// equals <paramref name="matchValue"/> (offset 0: any). The reply is left in _reply.
         /// </summary>
-        private HvStatus WaitFor(uint type, int matchOffset, uint matchValue, out int length)
+        private HvStatus WaitFor(uint type, int matchOffset, uint matchValue, out int length, ulong timeout100ns = MessageTimeout100ns)
         {
             ulong start = _hypervisor.ReferenceTime;
             while (true)
             {
                 ulong elapsed = _hypervisor.ReferenceTime - start;
-                if (elapsed >= MessageTimeout100ns)
+                if (elapsed >= timeout100ns)
                 {
                     length = 0;
                     return HvStatus.Timeout;
                 }
 
-                HvStatus status = _hypervisor.WaitMessage(_reply, MessageTimeout100ns - elapsed, out length, out uint messageType);
+                HvStatus status = _hypervisor.WaitMessage(_reply, timeout100ns - elapsed, out length, out uint messageType);
                 if (status != HvStatus.Success)
                 {
                     return status;

@@ -165,6 +165,19 @@ namespace Bootstage.Drivers.HyperV.Tests
         }
 
         [Fact]
+        public void Unload_waits_as_long_as_linux_allows_for_a_host_flushing_its_cache()
+        {
+            // One virtual millisecond per poll keeps a 60 s wait short in real time.
+            using Guest guest = new Guest(HostProfile.WS2016, new HostOptions { TimeRefStep = 10_000 });
+            guest.Host.Faults.UnloadDelay = 600_000_000;
+            Assert.Equal(HvStatus.Success, guest.Hypervisor.Initialize());
+            ulong start = guest.Host.TimeRefCount;
+            Assert.Equal(HvStatus.Success, guest.Connection.Connect());
+            Assert.True(guest.Host.TimeRefCount - start >= 600_000_000);
+            Assert.Equal(1, guest.Host.VmBus.UnloadCount);
+        }
+
+        [Fact]
         public void A_duplicated_reply_does_not_confuse_the_next_wait()
         {
             using Guest guest = new Guest();

@@ -49,6 +49,9 @@ namespace Bootstage.HyperV.HostModel
             PostRefusalUntil = now + duration100ns;
         }
 
+        /// <summary>Virtual time (100 ns units) the host takes to answer each UNLOAD; 0 answers at once.</summary>
+        public ulong UnloadDelay { get; set; }
+
         internal ushort PostRefusal { get; private set; }
 
         internal ulong PostRefusalUntil { get; private set; }

@@ -356,6 +356,7 @@ namespace Bootstage.HyperV.HostModel
             try
             {
                 OnHostTurn?.Invoke(this);
+                VmBus.ReleaseDueMessages();
                 while (_posted.Count > 0 && _synIc.QueueLength(VmBusConstants.MessageSint) == 0)
                 {
                     VmBus.Process(_posted.Dequeue());

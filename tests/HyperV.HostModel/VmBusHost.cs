@@ -35,6 +35,8 @@ namespace Bootstage.HyperV.HostModel
         private readonly List<HostChannel> _channels = new();
         private bool _lateOfferArmed;
         private uint _nextRelId = 1;
+        private byte[]? _heldUnloadResponse;
+        private ulong _unloadResponseDue;
 
         internal VmBusHost(HyperVHost host)
         {
@@ -378,9 +380,31 @@ namespace Bootstage.HyperV.HostModel
                 return;
             }
 
-            _host.SendVmBusMessage(NewMessage(VmBusMessageType.UnloadResponse, VmBusConstants.MessageHeaderSize));
+            byte[] response = NewMessage(VmBusMessageType.UnloadResponse, VmBusConstants.MessageHeaderSize);
+            if (_host.Faults.UnloadDelay != 0)
+            {
+                // Azure hosts flush the disk cache before they answer; Linux waits up to 100 s for it.
+                _heldUnloadResponse = response;
+                _unloadResponseDue = _host.TimeRefCount + _host.Faults.UnloadDelay;
+            }
+            else
+            {
+                _host.SendVmBusMessage(response);
+            }
+
             Reset("UNLOAD");
             UnloadCount++;
+        }
+
+        /// <summary>Sends a held UNLOAD_RESPONSE once its time has come.</summary>
+        internal void ReleaseDueMessages()
+        {
+            if (_heldUnloadResponse != null && _host.TimeRefCount >= _unloadResponseDue)
+            {
+                byte[] response = _heldUnloadResponse;
+                _heldUnloadResponse = null;
+                _host.SendVmBusMessage(response);
+            }
         }
 
         private void HandleRequestOffers()
