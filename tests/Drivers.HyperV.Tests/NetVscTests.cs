@@ -166,6 +166,8 @@ namespace Bootstage.Drivers.HyperV.Tests
         [InlineData(HostProfile.WS2012R2)]
         [InlineData(HostProfile.WS2016)]
         [InlineData(HostProfile.AzureNC6)]
+        [InlineData(HostProfile.WS2019)]
+        [InlineData(HostProfile.WS2022)]
         public void Brings_up_the_nic_with_the_host_mac_and_link(HostProfile profile)
         {
             using Nic nic = new Nic(profile);

@@ -18,6 +18,8 @@ namespace Bootstage.Drivers.HyperV.Tests
         [InlineData(HostProfile.WS2012R2)]
         [InlineData(HostProfile.WS2016)]
         [InlineData(HostProfile.AzureNC6)]
+        [InlineData(HostProfile.WS2019)]
+        [InlineData(HostProfile.WS2022)]
         public void Negotiates_3_0_then_unloads_and_reconnects_at_0_13(HostProfile profile)
         {
             using Guest guest = new Guest(profile);

@@ -148,7 +148,7 @@ namespace Bootstage.HyperV.HostModel.Tests
         [Fact]
         public void Rndis_initialize_is_answered_through_the_receive_buffer_after_the_send_completion()
         {
-            using NetVscGuest guest = NetVscGuest.Start();
+            using NetVscGuest guest = NetVscGuest.Start(HostProfile.WS2022);
             guest.BringUpNvsp();
             TransferPacket packet = Assert.Single(guest.ControlExchange(guest.Initialize()));
 
@@ -223,7 +223,7 @@ namespace Bootstage.HyperV.HostModel.Tests
         [Fact]
         public void Rndis_set_packet_filter_is_recorded_and_answered_with_its_request_id()
         {
-            using NetVscGuest guest = NetVscGuest.Start();
+            using NetVscGuest guest = NetVscGuest.Start(HostProfile.WS2022);
             guest.BringUpNvsp();
             guest.Control(guest.Initialize());
             byte[] request = guest.SetRequest(RndisProtocol.OidCurrentPacketFilter, NetVscGuest.Le32(0x2B));
@@ -404,10 +404,12 @@ namespace Bootstage.HyperV.HostModel.Tests
 
         [Theory]
         [InlineData(HostProfile.WS2012R2, null, true)]
-        [InlineData(HostProfile.WS2016, null, false)]
-        [InlineData(HostProfile.WS2016, true, true)]
+        [InlineData(HostProfile.WS2016, null, true)]
+        [InlineData(HostProfile.WS2019, null, true)]
+        [InlineData(HostProfile.WS2022, null, false)]
+        [InlineData(HostProfile.WS2022, true, true)]
         [InlineData(HostProfile.WS2012R2, false, false)]
-        public void The_ws2012r2_malformed_status_shares_the_init_packet_with_a_short_length(HostProfile profile, bool? option, bool expected)
+        public void Hosts_before_ws2022_send_the_offload_status_with_a_length_short_of_its_buffer(HostProfile profile, bool? option, bool expected)
         {
             NetVscOptions options = new NetVscOptions { MacAddress = NetVscGuest.Mac, EmitMalformedStatus = option };
             using NetVscGuest guest = NetVscGuest.Start(profile, options);

@@ -11,6 +11,8 @@ namespace Bootstage.HyperV.HostModel.Tests
 {
     internal sealed unsafe class RawGuest
     {
+        private uint _messageConnection = VmBusConstants.MessageConnectionId;
+
         /// <summary>An open-source guest id (bit 63) with an arbitrary OS type and build.</summary>
         public const ulong GuestOsIdValue = 0x8100_0000_0001_0001;
 
@@ -106,8 +108,9 @@ namespace Bootstage.HyperV.HostModel.Tests
         /// Unless <paramref name="burst"/>, the raw guest first polls once (Pause), so the host's
         /// burst limit (HostOptions.PostBurstCapacity) only meets tests that ask for it.
         /// </summary>
-        public ushort Post(ReadOnlySpan<byte> message, uint connectionId = 1, uint messageType = 1, uint? payloadSize = null, ulong offset = 0, bool burst = false)
+        public ushort Post(ReadOnlySpan<byte> message, uint? connectionId = null, uint messageType = 1, uint? payloadSize = null, ulong offset = 0, bool burst = false)
         {
+            uint connection = connectionId ?? ConnectionFor(message);
             if (!burst)
             {
                 _host.Pause();
@@ -116,7 +119,7 @@ namespace Bootstage.HyperV.HostModel.Tests
             Span<byte> page = new Span<byte>(InputPage.VirtualAddress, (int)PhysicalRegion.PageSize);
             Span<byte> block = page.Slice((int)offset, Math.Min(256, page.Length - (int)offset));
             block.Clear();
-            BinaryPrimitives.WriteUInt32LittleEndian(block, connectionId);
+            BinaryPrimitives.WriteUInt32LittleEndian(block, connection);
             BinaryPrimitives.WriteUInt32LittleEndian(block.Slice(8), messageType);
             BinaryPrimitives.WriteUInt32LittleEndian(block.Slice(12), payloadSize ?? (uint)message.Length);
             message.Slice(0, Math.Min(message.Length, block.Length - 16)).CopyTo(block.Slice(16));
@@ -218,7 +221,23 @@ namespace Bootstage.HyperV.HostModel.Tests
         public bool Connect(uint version)
         {
             Assert.Equal(HvStatus.Success, PostInitiateContact(version));
-            return Expect(VmBusMessageType.VersionResponse)[8] == 1;
+            byte[] response = Expect(VmBusMessageType.VersionResponse);
+            bool accepted = response[8] == 1;
+            _messageConnection = accepted && VmBusVersion.UsesContactConnection4(version) ? U32(response, 12) : VmBusConstants.MessageConnectionId;
+            return accepted;
+        }
+
+        /// <summary>The connection a message goes to: a 5.x contact to 4, others to what the last VERSION_RESPONSE named.</summary>
+        private uint ConnectionFor(ReadOnlySpan<byte> message)
+        {
+            if (message.Length >= 12 && BinaryPrimitives.ReadUInt32LittleEndian(message) == (uint)VmBusMessageType.InitiateContact)
+            {
+                return VmBusVersion.UsesContactConnection4(BinaryPrimitives.ReadUInt32LittleEndian(message.Slice(8)))
+                    ? VmBusConstants.MessageConnectionId4
+                    : VmBusConstants.MessageConnectionId;
+            }
+
+            return _messageConnection;
         }
 
         public ushort PostInitiateContact(uint version)

@@ -483,5 +483,27 @@ namespace Bootstage.HyperV.HostModel.Tests
             Assert.False(channel.SendRaw(s_hello));
             Assert.False(channel.CorruptHostToGuestWriteIndex(1));
         }
+
+        [Fact]
+        public void A_monitored_channel_is_read_when_the_guest_sets_its_monitor_trigger_bit()
+        {
+            using HyperVHost host = new HyperVHost(HostProfile.WS2019);
+            HostChannel channel = host.AddChannel(HostDeviceClasses.NetVsc, Guid.NewGuid(), new AutoCompleteDevice());
+            RawGuest guest = new RawGuest(host);
+            guest.Boot();
+            GuestRings rings = guest.BringUp(channel, VmBusVersion.Win10V52, 2);
+            Assert.True(channel.Monitored);
+
+            // Write a packet, then set trigger_group[id / 32].pending bit id % 32 in the
+            // child→parent monitor page instead of calling HvSignalEvent.
+            Assert.True(rings.Write(VmBusPacketType.DataInband, VmBusConstants.CompletionRequested, 42, new byte[8]));
+            uint* pending = (uint*)((byte*)guest.MonitorPages.VirtualAddress + 4096 + 8 + 8 * (channel.MonitorId / 32));
+            *pending |= 1u << (channel.MonitorId % 32);
+            host.Pause();
+            Assert.Equal(0u, *pending & (1u << (channel.MonitorId % 32)));
+            Assert.Equal(1, channel.SignalsReceived);
+            Assert.True(rings.TryRead(out byte[] completion, out _));
+            Assert.Equal(42UL, GuestRings.TransactionOf(completion));
+        }
     }
 }

@@ -34,10 +34,16 @@ namespace Bootstage.HyperV.HostModel.Tests
         [InlineData(HostProfile.WS2016, VmBusVersion.Ws2008, true)]
         [InlineData(HostProfile.WS2016, VmBusVersion.Win81, true)]
         [InlineData(HostProfile.WS2016, VmBusVersion.Win10, true)]
-        [InlineData(HostProfile.WS2016, VmBusVersion.Win10V5, false)]
         [InlineData(HostProfile.WS2016, 0x00020000u, false)]
         [InlineData(HostProfile.AzureNC6, VmBusVersion.Ws2008, true)]
         [InlineData(HostProfile.AzureNC6, VmBusVersion.Win81, true)]
+        [InlineData(HostProfile.WS2019, VmBusVersion.Ws2008, true)]
+        [InlineData(HostProfile.WS2019, VmBusVersion.Win81, true)]
+        [InlineData(HostProfile.WS2019, VmBusVersion.Win10V52, true)]
+        [InlineData(HostProfile.WS2019, VmBusVersion.Win10V53, false)]
+        [InlineData(HostProfile.WS2022, VmBusVersion.Ws2008, true)]
+        [InlineData(HostProfile.WS2022, VmBusVersion.Win81, true)]
+        [InlineData(HostProfile.WS2022, VmBusVersion.Win10V53, true)]
         public void Version_negotiation_accepts_every_known_version_up_to_the_profile_maximum(HostProfile profile, uint version, bool accepted)
         {
             using HyperVHost host = new HyperVHost(profile);
@@ -47,6 +53,40 @@ namespace Bootstage.HyperV.HostModel.Tests
             Assert.Equal(accepted ? version : 0u, host.NegotiatedVersion);
             Assert.Equal(accepted ? 1 : 0, host.VmBus.ContactCount);
             Assert.Equal(accepted ? 0 : 1, host.VmBus.RefusedContactCount);
+        }
+
+        [Fact]
+        public void Connection_4_is_not_a_message_connection_before_vmbus_5()
+        {
+            using HyperVHost host = new HyperVHost(HostProfile.WS2016);
+            RawGuest guest = Booted(host);
+            Assert.Equal(HvStatus.InvalidConnectionId, guest.PostInitiateContact(VmBusVersion.Win10V5));
+            Assert.Equal(0, host.VmBus.ContactCount);
+        }
+
+        [Theory]
+        [InlineData(HostProfile.WS2019)]
+        [InlineData(HostProfile.WS2022)]
+        public void A_5_x_contact_belongs_on_connection_4_and_later_messages_use_the_connection_the_host_names(HostProfile profile)
+        {
+            using HyperVHost host = new HyperVHost(profile);
+            host.AddChannel(HostDeviceClasses.NetVsc, s_instance);
+            RawGuest guest = Booted(host);
+
+            // On connection 1 a 5.x contact is refused.
+            byte[] contact = new byte[32];
+            BinaryPrimitives.WriteUInt32LittleEndian(contact, VmBusVersion.Win10V5);
+            Assert.Equal(HvStatus.Success, guest.Post(RawGuest.Message(VmBusMessageType.InitiateContact, contact), connectionId: 1));
+            Assert.Equal(0, guest.Expect(VmBusMessageType.VersionResponse)[8]);
+
+            Assert.True(guest.Connect(VmBusVersion.Win10V5));
+            byte[] offersRequest = RawGuest.Message(VmBusMessageType.RequestOffers, default);
+            Assert.Equal(HvStatus.InvalidConnectionId, guest.Post(offersRequest, connectionId: 1));
+            Assert.Single(guest.RequestOffers());
+
+            // A 3.0 contact on connection 1 is fine again, and then 1 is the connection.
+            Assert.True(guest.Connect(VmBusVersion.Win81));
+            Assert.Equal(HvStatus.Success, guest.Post(offersRequest, connectionId: 1));
         }
 
         [Fact]

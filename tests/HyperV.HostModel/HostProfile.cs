@@ -20,6 +20,12 @@ namespace Bootstage.HyperV.HostModel
 
         /// <summary>WS2016 plus a late, unsolicited PCIe pass-through offer after enumeration.</summary>
         AzureNC6,
+
+        /// <summary>VMBus up to 5.2; contacts for 5.x on message connection 4, older ones on 1.</summary>
+        WS2019,
+
+        /// <summary>VMBus up to 5.3 ("Fe"/iron): the first whose RNDIS status indications count their buffer.</summary>
+        WS2022,
     }
 
     /// <summary>Knobs a test may set when it creates a host.</summary>
@@ -74,8 +80,17 @@ namespace Bootstage.HyperV.HostModel
             HostProfile.WS2008R2 => VmBusVersion.Win7,
             HostProfile.WS2012 => VmBusVersion.Win8,
             HostProfile.WS2012R2 => VmBusVersion.Win81,
+            HostProfile.WS2019 => VmBusVersion.Win10V52,
+            HostProfile.WS2022 => VmBusVersion.Win10V53,
             _ => VmBusVersion.Win10,
         };
+
+        /// <summary>
+        /// Hosts before WS2022 send NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG (0x40020006) with a message
+        /// length that leaves out its NDIS_OFFLOAD buffer (Linux netvsc_drv.c notes that pre-Fe hosts
+        /// miscount indication lengths; iPXE met it on WS2012 R2).
+        /// </summary>
+        public static bool MiscountsStatusLength(HostProfile profile) => profile != HostProfile.WS2022;
 
         /// <summary>A host accepts every known version up to its own.</summary>
         public static bool SupportsVersion(HostProfile profile, uint version)
@@ -112,6 +127,8 @@ namespace Bootstage.HyperV.HostModel
             HostProfile.WS2012R2 => (9600, 6, 3),
             HostProfile.WS2016 => (14393, 10, 0),
             HostProfile.AzureNC6 => (14393, 10, 0),
+            HostProfile.WS2019 => (17763, 10, 0),
+            HostProfile.WS2022 => (20348, 10, 0),
             _ => throw new ArgumentOutOfRangeException(nameof(profile)),
         };
     }

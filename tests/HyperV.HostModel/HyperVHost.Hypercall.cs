@@ -88,9 +88,8 @@ namespace Bootstage.HyperV.HostModel
             uint connectionId = BinaryPrimitives.ReadUInt32LittleEndian(block);
             uint messageType = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(8));
             uint payloadSize = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(12));
-            if (connectionId != VmBusConstants.MessageConnectionId)
+            if (!AcceptsConnection(connectionId, block.Slice(PostMessageHeaderSize), out detail))
             {
-                detail = $"connection {connectionId} is not the VMBus message connection";
                 return HvStatus.InvalidConnectionId;
             }
 
@@ -132,9 +131,34 @@ namespace Bootstage.HyperV.HostModel
             byte[] message = block.Slice(PostMessageHeaderSize, (int)payloadSize).ToArray();
             VmBusMessageType vmBusType = (VmBusMessageType)ReadType(message);
             Trace.Counters.CountPosted(vmBusType);
-            _posted.Enqueue(message);
+            _posted.Enqueue((connectionId, message));
             detail = $"posted {vmBusType} ({payloadSize} bytes)";
             return HvStatus.Success;
+        }
+
+        /// <summary>
+        /// Message connections (docs/hyperv.md §5): 1 on every host; 4 only on hosts of VMBus 5.0 and
+        /// later, where a 5.x INITIATE_CONTACT goes to it. While a 5.x connection stands, every other
+        /// message must use the msg_conn_id the VERSION_RESPONSE named; on older connections, 1.
+        /// </summary>
+        private bool AcceptsConnection(uint connectionId, ReadOnlySpan<byte> message, out string detail)
+        {
+            bool v5Host = HostProfiles.MaxVmBusVersion(Profile) >= VmBusVersion.Win10V5;
+            if (connectionId != VmBusConstants.MessageConnectionId && (connectionId != VmBusConstants.MessageConnectionId4 || !v5Host))
+            {
+                detail = $"connection {connectionId} is not a VMBus message connection of {Profile}";
+                return false;
+            }
+
+            VmBusMessageType type = message.Length >= 4 ? (VmBusMessageType)BinaryPrimitives.ReadUInt32LittleEndian(message) : 0;
+            if (type != VmBusMessageType.InitiateContact && VmBus.IsConnected && connectionId != VmBus.MessageConnectionId)
+            {
+                detail = $"{type} on connection {connectionId}; this connection's messages go to {VmBus.MessageConnectionId}";
+                return false;
+            }
+
+            detail = string.Empty;
+            return true;
         }
 
         private ushort SignalEvent(bool fast, ulong input, out string detail)

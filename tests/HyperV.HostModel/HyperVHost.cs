@@ -27,7 +27,7 @@ namespace Bootstage.HyperV.HostModel
     public unsafe partial class HyperVHost : SimulatedPlatform
     {
         private readonly SynIc _synIc;
-        private readonly Queue<byte[]> _posted = new();
+        private readonly Queue<(uint ConnectionId, byte[] Message)> _posted = new();
         private readonly uint _features;
         private readonly uint _privileges;
         private readonly object _gate = new();
@@ -359,7 +359,8 @@ namespace Bootstage.HyperV.HostModel
                 VmBus.ReleaseDueMessages();
                 while (_posted.Count > 0 && _synIc.QueueLength(VmBusConstants.MessageSint) == 0)
                 {
-                    VmBus.Process(_posted.Dequeue());
+                    (uint connectionId, byte[] message) = _posted.Dequeue();
+                    VmBus.Process(message, connectionId);
                 }
 
                 VmBus.RunDevices(drainRings);

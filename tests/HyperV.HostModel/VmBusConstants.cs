@@ -56,9 +56,15 @@ namespace Bootstage.HyperV.HostModel
         public const uint Win81 = 0x00030000;
         public const uint Win10 = 0x00040000;
         public const uint Win10V5 = 0x00050000;
+        public const uint Win10V51 = 0x00050001;
+        public const uint Win10V52 = 0x00050002;
+        public const uint Win10V53 = 0x00050003;
 
         /// <summary>Every version a host in this model can know, oldest first.</summary>
-        public static ReadOnlySpan<uint> Known => new uint[] { Ws2008, Win7, Win8, Win81, Win10 };
+        public static ReadOnlySpan<uint> Known => new uint[] { Ws2008, Win7, Win8, Win81, Win10, Win10V5, Win10V51, Win10V52, Win10V53 };
+
+        /// <summary>From 5.0 on INITIATE_CONTACT goes to message connection 4 and names the SINT for replies.</summary>
+        public static bool UsesContactConnection4(uint version) => version >= Win10V5;
 
         /// <summary>From 2.4 on each channel has its own event flag; before it the interrupt page is used.</summary>
         public static bool UsesInterruptPage(uint version) => version < Win8;
@@ -68,6 +74,9 @@ namespace Bootstage.HyperV.HostModel
     public static class VmBusConstants
     {
         public const uint MessageConnectionId = 1;
+
+        /// <summary>The message connection of VMBus 5.0 and later (INITIATE_CONTACT; later messages use msg_conn_id).</summary>
+        public const uint MessageConnectionId4 = 4;
         public const uint EventConnectionId = 2;
         public const uint MonitorConnectionId = 3;
         public const int MessageSint = 2;

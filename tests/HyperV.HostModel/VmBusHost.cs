@@ -45,6 +45,9 @@ namespace Bootstage.HyperV.HostModel
 
         public bool IsConnected { get; private set; }
 
+        /// <summary>Where the guest's messages go on this connection: 4 from VMBus 5.0 on, else 1.</summary>
+        public uint MessageConnectionId => VmBusVersion.UsesContactConnection4(NegotiatedVersion) ? VmBusConstants.MessageConnectionId4 : VmBusConstants.MessageConnectionId;
+
         /// <summary>The version of the current connection; 0 when disconnected.</summary>
         public uint NegotiatedVersion { get; private set; }
 
@@ -95,7 +98,7 @@ namespace Bootstage.HyperV.HostModel
         }
 
         /// <summary>Handles one message the guest posted (payload of the SynIC message, header included).</summary>
-        internal void Process(byte[] message)
+        internal void Process(byte[] message, uint connectionId = VmBusConstants.MessageConnectionId)
         {
             if (message.Length < VmBusConstants.MessageHeaderSize)
             {
@@ -127,7 +130,7 @@ namespace Bootstage.HyperV.HostModel
             switch (type)
             {
                 case VmBusMessageType.InitiateContact:
-                    HandleInitiateContact(message);
+                    HandleInitiateContact(message, connectionId);
                     return;
                 case VmBusMessageType.Unload:
                     HandleUnload();
@@ -341,7 +344,7 @@ namespace Bootstage.HyperV.HostModel
             return message;
         }
 
-        private void HandleInitiateContact(byte[] message)
+        private void HandleInitiateContact(byte[] message, uint connectionId)
         {
             if (message.Length < InitiateContactSize)
             {
@@ -352,7 +355,11 @@ namespace Bootstage.HyperV.HostModel
             ReadOnlySpan<byte> span = message;
             uint version = BinaryPrimitives.ReadUInt32LittleEndian(span.Slice(8));
             Reset($"INITIATE_CONTACT 0x{version:X}");
-            bool supported = HostProfiles.SupportsVersion(_host.Profile, version);
+            // A 5.x contact belongs on connection 4 and an older one on 1 (Linux connection.c).
+            bool rightConnection = VmBusVersion.UsesContactConnection4(version)
+                ? connectionId == VmBusConstants.MessageConnectionId4
+                : connectionId == VmBusConstants.MessageConnectionId;
+            bool supported = rightConnection && HostProfiles.SupportsVersion(_host.Profile, version);
             if (supported)
             {
                 Connect(BusOwner.Guest, version);
@@ -369,6 +376,11 @@ namespace Bootstage.HyperV.HostModel
             // VERSION_RESPONSE: u8 version_supported; u8 connection_state; u16 pad; u32 msg_conn_id (0 below 5.0).
             byte[] response = NewMessage(VmBusMessageType.VersionResponse, 16);
             response[8] = supported ? (byte)1 : (byte)0;
+            if (supported && VmBusVersion.UsesContactConnection4(version))
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(response.AsSpan(12), VmBusConstants.MessageConnectionId4);
+            }
+
             _host.SendVmBusMessage(response);
         }
 

@@ -56,11 +56,14 @@ namespace Bootstage.Integration.Tests
             AssertSlirpLease(dhcp, netif);
         }
 
-        [Fact]
-        public void Lease_through_netvsc_and_the_host_model_bridged_to_slirp()
+        [Theory]
+        [InlineData(HostProfile.WS2016)]
+        [InlineData(HostProfile.WS2019)]
+        [InlineData(HostProfile.WS2022)]
+        public void Lease_through_netvsc_and_the_host_model_bridged_to_slirp(HostProfile profile)
         {
             using SlirpNetwork slirp = new SlirpNetwork();
-            using HyperVHost host = new HyperVHost(HostProfile.WS2016);
+            using HyperVHost host = new HyperVHost(profile);
             NetVscDevice nic = HyperVNic.BringUp(host, slirp, Mac, out SlirpNetVscBridge bridge);
             Assert.Equal(MacAddress.Read(Mac), nic.Mac);
 

@@ -4,8 +4,9 @@
 // SET_CMPLT, HALT without a reply, RESET and KEEPALIVE answered, and data PACKETs whose Ethernet
 // frame goes to the L2 endpoint byte for byte. Replies and status indications travel to the guest as
 // receive traffic (NetVscBackend.Receive.cs); the host never starts a KEEPALIVE (§5.26). With
-// EmitMalformedStatus each INIT_CMPLT is followed, in the same transfer-page packet, by the WS2012R2
-// INDICATE_STATUS 0x40020006 whose MessageLength stops short of its status buffer (§5.25).
+// EmitMalformedStatus (every profile before WS2022) each INIT_CMPLT is followed, in the same
+// transfer-page packet, by INDICATE_STATUS 0x40020006 whose MessageLength stops short of its
+// NDIS_OFFLOAD buffer (docs/hyperv.md §10, §12).
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
@@ -17,8 +18,11 @@ namespace Bootstage.HyperV.HostModel
         /// <summary>INIT_CMPLT PacketAlignmentFactor: messages in a transfer are aligned to 2^3 = 8 bytes.</summary>
         public const uint PacketAlignmentFactor = 3;
 
-        /// <summary>Bytes of the status buffer that trails the malformed WS2012R2 indication.</summary>
-        public const int MalformedStatusBufferSize = 8;
+        /// <summary>
+        /// Bytes of the NDIS_OFFLOAD that trails the offload-status indication: revision 1 of the
+        /// structure (ntddndis.h: header, checksum, LSOv1, IPsecv1, LSOv2, flags) is 112 bytes.
+        /// </summary>
+        public const ushort MalformedStatusBufferSize = 112;
 
         private const int QueryRequestSize = 28;
         private const int InfoOffset = 16;
@@ -338,14 +342,19 @@ namespace Bootstage.HyperV.HostModel
         private static byte[] StatusIndication(uint status) => Rndis(RndisProtocol.IndicateStatus, status, 0, 0);
 
         /// <summary>
-        /// INDICATE_STATUS 0x40020006 with an 8-byte status buffer at buf_offset 12 (byte 20), whose
-        /// MessageLength says 20: the length covers the header fields but not the buffer. The transfer
-        /// range that carries it covers all 28 bytes.
+        /// INDICATE_STATUS 0x40020006 (NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG) carrying an NDIS_OFFLOAD
+        /// at buf_offset 12 (byte 20), whose MessageLength says 20: the length covers the header fields
+        /// but not the buffer. The transfer range that carries it covers the whole message.
         /// </summary>
         private static byte[] MalformedStatus()
         {
             byte[] message = new byte[20 + MalformedStatusBufferSize];
             Rndis(RndisProtocol.IndicateStatus, RndisProtocol.StatusWs2012R2Malformed, MalformedStatusBufferSize, 12).CopyTo(message, 0);
+
+            // NDIS_OBJECT_HEADER {type NDIS_OBJECT_TYPE_OFFLOAD, revision 1, size}; the rest (no offloads) stays zero.
+            message[20] = 0xA7;
+            message[21] = 1;
+            BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(22), MalformedStatusBufferSize);
             return message;
         }
 

@@ -43,7 +43,7 @@ namespace Bootstage.HyperV.HostModel
             }
 
             _mac = Options.MacAddress != null ? CheckMac(Options.MacAddress) : RandomMac();
-            EmitMalformedStatus = Options.EmitMalformedStatus ?? host.Profile == HostProfile.WS2012R2;
+            EmitMalformedStatus = Options.EmitMalformedStatus ?? HostProfiles.MiscountsStatusLength(host.Profile);
             LinkUp = Options.LinkUp;
         }
 
