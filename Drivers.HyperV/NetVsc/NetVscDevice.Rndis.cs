@@ -187,24 +187,15 @@ namespace Bootstage.Drivers.HyperV.NetVsc
                 return NetStatus.TooLong;
             }
 
+            // No slot free: Busy, and the caller polls. Completions share the channel with received
+            // frames, so reaping them here would have to drop the frames it meets (no sink).
             int slot = -1;
-            for (int attempt = 0; attempt < 2 && slot < 0; attempt++)
+            for (int i = 0; i < TransmitSlots; i++)
             {
-                for (int i = 0; i < TransmitSlots; i++)
+                if (!_slotBusy[i])
                 {
-                    if (!_slotBusy[i])
-                    {
-                        slot = i;
-                        break;
-                    }
-                }
-
-                if (slot < 0)
-                {
-                    // Reap completions once before giving up.
-                    while (ProcessPacket(null) != 0)
-                    {
-                    }
+                    slot = i;
+                    break;
                 }
             }
 
