@@ -1,5 +1,5 @@
 // The Hyper-V hypervisor interface as a guest uses it (TLFS: "Hypercall Interface", "Synthetic
-// Interrupt Controller", "Inter-Partition Communication"; reference §3.1-3.4 and §5 items 1-7):
+// Interrupt Controller", "Inter-Partition Communication"; docs/hyperv.md §1–4 and §11):
 // detect and check features, announce our guest OS identity, map the hypercall page, map the
 // SynIC message and event-flag pages, unmask the VMBus SINT, post messages and signal events, wait
 // for messages with a timeout, and the quiesce/reclaim pair used around the OS loader handoff.

@@ -1,4 +1,4 @@
-// Hypercall result codes (TLFS "Hypercall status codes"; reference §3.3). The low 16 bits of a
+// Hypercall result codes (TLFS "Hypercall status codes"; docs/hyperv.md §3). The low 16 bits of a
 // hypercall's RAX. Driver operations also report these, plus a few of our own above 0x1000.
 namespace Bootstage.Drivers.HyperV.Hypervisor
 {

@@ -1,4 +1,4 @@
-// Hyper-V synthetic MSR numbers and bits (TLFS "Synthetic MSRs"; reference §3.2).
+// Hyper-V synthetic MSR numbers and bits (TLFS "Synthetic MSRs"; docs/hyperv.md §2).
 namespace Bootstage.Drivers.HyperV.Hypervisor
 {
     public static class HyperVMsr

@@ -1,7 +1,7 @@
 // The netvsc receive path and packet dispatch. A transfer-page packet names ranges of the
-// receive buffer; each range is exactly one RNDIS message ([e]: the RNDIS header's own length is
-// not trusted for framing: WS2012R2's status indication 0x40020006 claims a length that does not
-// cover its buffer). Data frames go to the sink as views into the receive buffer; the packet is
+// receive buffer; each range is exactly one RNDIS message (docs/hyperv.md §10: the RNDIS
+// header's own length is not trusted for framing: hosts before WS2022 send status indication
+// 0x40020006 with a length that does not cover its buffer). Data frames go to the sink as views into the receive buffer; the packet is
 // completed only after every range in it was handled, so the host never reuses bytes still in use.
 using System;
 using System.Buffers.Binary;

@@ -1,5 +1,5 @@
 // The Hyper-V synthetic NIC (netvsc) as a NetDevice: NetVSP over a VMBus channel carries RNDIS
-// (reference §3.9-3.10, §5 items 20-26; Linux's hyperv_net split of netvsc/rndis as the model).
+// (docs/hyperv.md §9–10; Linux's hyperv_net split of netvsc/rndis as the model).
 // Bring-up: open the channel, negotiate NVSP, announce the NDIS version, hand the host a receive
 // buffer through a GPADL, then RNDIS initialise, read the MAC and link state, set the filter.
 // Transmit copies a frame after an RNDIS PACKET header into a preallocated slot and sends it

@@ -1,4 +1,4 @@
-// NetVSP (the VMBus network protocol) message numbers, versions and layouts (reference §3.9).
+// NetVSP (the VMBus network protocol) message numbers, versions and layouts (docs/hyperv.md §9).
 // Every message starts with a u32 type; we send each as a 32-byte inband payload, as iPXE does.
 namespace Bootstage.Drivers.HyperV.NetVsc
 {

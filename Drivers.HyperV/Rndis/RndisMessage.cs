@@ -1,4 +1,4 @@
-// RNDIS message types, OIDs, status codes and field offsets (reference §3.10; Microsoft's RNDIS
+// RNDIS message types, OIDs, status codes and field offsets (docs/hyperv.md §10; Microsoft's RNDIS
 // specification). Offsets count from the start of the message (the u32 type); "info offset" and
 // "data offset" fields count from the request-id field, i.e. from byte 8.
 namespace Bootstage.Drivers.HyperV.Rndis

@@ -1,4 +1,4 @@
-// One direction of a VMBus channel ring (reference §3.8 and §5 items 16-18): a 4 KiB header page
+// One direction of a VMBus channel ring (docs/hyperv.md §8): a 4 KiB header page
 // {write index, read index, interrupt mask, pending send size, ..., feature bits} followed by the
 // data area, indices being byte offsets into the data. Each packet is a 16-byte descriptor,
 // payload padded to 8 bytes and an 8-byte trailer. The writer never fills the ring completely.

@@ -1,4 +1,4 @@
-// A VMBus channel as a class driver uses it (reference §3.7-3.8, §5 items 13-19): one physically
+// A VMBus channel as a class driver uses it (docs/hyperv.md §6–8): one physically
 // contiguous block holds the guest-to-host ring followed by the host-to-guest ring, described to
 // the host by one GPADL and opened with OPENCHANNEL. Sending builds descriptors (inband, GPA
 // direct, completion, cancel) and signals the host only when its interrupt mask allows it and it

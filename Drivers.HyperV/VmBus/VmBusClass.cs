@@ -1,4 +1,4 @@
-// Device class GUIDs VMBus offers (reference §3.9).
+// Device class GUIDs VMBus offers (docs/hyperv.md §9).
 namespace Bootstage.Drivers.HyperV.VmBus
 {
     public static class VmBusClass

@@ -1,5 +1,5 @@
 // GPADLs (guest physical address descriptor lists) and channel open/close messages of the VMBus
-// connection (reference §3.7, §5 items 11-14). A GPADL describes one physically contiguous
+// connection (docs/hyperv.md §6–7). A GPADL describes one physically contiguous
 // region as a single range of page frame numbers; the first message (GPADL_HEADER) carries as
 // many PFNs as fit, GPADL_BODY messages carry the rest, so any size can be described.
 using System;

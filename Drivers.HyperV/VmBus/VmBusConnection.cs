@@ -1,6 +1,6 @@
 // The VMBus connection (the bus driver): version negotiation, offer enumeration, GPADLs and the
-// channel open/close messages, over HvHypervisor's message interface (reference §3.5-3.7 and §5
-// items 8-14; iPXE's behaviour as the baseline). Every wait takes only the reply it asked for:
+// channel open/close messages, over HvHypervisor's message interface (docs/hyperv.md §5–7;
+// iPXE's behaviour as the baseline). Every wait takes only the reply it asked for:
 // anything else (a late OFFER for a PCIe pass-through device, a duplicate, a stale reply) is
 // counted and ignored, except RESCIND, which marks the offer gone. Fixed-capacity tables: this
 // runs in the image without a garbage collector.

@@ -1,5 +1,5 @@
 // A GUID as VMBus carries it: 16 bytes in the Windows (mixed-endian) order, where the first three
-// fields are little-endian and the last eight bytes are in order (reference §3.7). The canonical
+// fields are little-endian and the last eight bytes are in order (docs/hyperv.md §6). The canonical
 // text form therefore reverses bytes 0-3, 4-5 and 6-7 ([c]: instance UUIDs in device names).
 using System;
 

@@ -1,4 +1,4 @@
-// VMBus channel message types and field offsets (reference §3.7). Every message starts with an
+// VMBus channel message types and field offsets (docs/hyperv.md §6). Every message starts with an
 // 8-byte header {u32 type; u32 padding}; offsets below count from the start of the message.
 namespace Bootstage.Drivers.HyperV.VmBus
 {

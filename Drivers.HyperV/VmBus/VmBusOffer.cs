@@ -1,4 +1,4 @@
-// One channel offer as the host described it (OFFERCHANNEL, reference §3.7).
+// One channel offer as the host described it (OFFERCHANNEL, docs/hyperv.md §6).
 namespace Bootstage.Drivers.HyperV.VmBus
 {
     public struct VmBusOffer

@@ -1,4 +1,4 @@
-// VMBus ring packet types, flags and descriptor layout (reference §3.8).
+// VMBus ring packet types, flags and descriptor layout (docs/hyperv.md §8).
 namespace Bootstage.Drivers.HyperV.VmBus
 {
     public static class VmBusPacketType

@@ -1,4 +1,4 @@
-// VMBus protocol versions (major << 16 | minor; reference §3.6).
+// VMBus protocol versions (major << 16 | minor; docs/hyperv.md §5).
 namespace Bootstage.Drivers.HyperV.VmBus
 {
     public static class VmBusVersion

@@ -1,6 +1,6 @@
 // The netvsc/RNDIS driver against the host model's netvsc backend: bring-up per profile, NVSP
 // negotiation, MAC and link, frames both ways byte-exact, several RNDIS messages per packet,
-// WS2012R2's malformed status beside data ([e]), link changes, reclaim in the middle of
+// WS2012R2's malformed status beside data (docs/hyperv.md §10), link changes, reclaim in the middle of
 // traffic, close order, and zero allocation per frame in steady state.
 using System;
 using System.Collections.Generic;

@@ -1,4 +1,4 @@
-// Quiesce before the OS loader and reclaim afterwards ([a]): an enlightened loader (WS2016
+// Quiesce before the OS loader and reclaim afterwards (docs/hyperv.md §11): an enlightened loader (WS2016
 // winload) takes the SynIC and re-initiates contact; our next entry finds SIMP not ours, maps it
 // again, reconnects, re-enumerates, sends no teardown for the old channel and GPADLs, and each
 // driver re-opens its device while keeping its upper-layer state.

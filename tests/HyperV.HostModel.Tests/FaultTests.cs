@@ -1,4 +1,4 @@
-// Each fault knob of the host model (shared/DESIGN.md "The Hyper-V host model"): drop, duplicate and
+// Each fault knob of the host model (docs/hyperv.md §12): drop, duplicate and
 // delay of host messages, a busy SIMP slot, a message injected before a reply, and a host reset
 // triggered by a guest message. Ring-level injections are covered in RingTests.
 using System;

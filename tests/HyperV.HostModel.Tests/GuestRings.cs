@@ -1,4 +1,4 @@
-// Test-only guest view of a channel's two ring buffers (reference/hyperv-protocol.md §3.8): one page
+// Test-only guest view of a channel's two ring buffers (docs/hyperv.md §8): one page
 // run holding the guest→host ring (header page + data) followed by the host→guest ring, as the
 // OPENCHANNEL downstream offset describes. Packets are built and parsed by hand here, independent
 // of both the model and the driver under test.

@@ -1,5 +1,5 @@
-// The model's hypervisor surface against the TLFS rules in reference/hyperv-protocol.md §3.1–3.3 and
-// §5 items 1–2: CPUID leaves per profile, which MSRs exist and how they behave, and when hypercalls
+// The model's hypervisor surface against the TLFS rules in docs/hyperv.md §1–3 and
+// §1–2: CPUID leaves per profile, which MSRs exist and how they behave, and when hypercalls
 // are refused.
 using System;
 using System.Text;

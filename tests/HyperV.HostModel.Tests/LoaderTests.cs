@@ -1,5 +1,5 @@
-// The enlightened loader actor and the quiesce/reclaim cycle (reference/hyperv-protocol.md §5 item 7;
-// shared/DESIGN.md boot steps 6–7): after a takeover SIMP is no longer the guest's and every channel
+// The enlightened loader actor and the quiesce/reclaim cycle (docs/hyperv.md §11;
+// docs/architecture.md): after a takeover SIMP is no longer the guest's and every channel
 // and GPADL is gone host-side, without a message to the guest; the guest can reclaim from there.
 using System;
 using System.Collections.Generic;

@@ -1,4 +1,4 @@
-// The host model's netvsc backend against reference/hyperv-protocol.md §3.8–3.10 and §5 items 15–26,
+// The host model's netvsc backend against docs/hyperv.md §8–10,
 // driven through a real HyperVHost channel by the hand-built NetVscGuest: NVSP negotiation and
 // completions, receive-buffer registration and revocation, the RNDIS device's replies and offsets,
 // frames in both directions byte for byte, transfer-page packing and buffer ownership, link

@@ -1,4 +1,4 @@
-// A test-only netvsc guest, built by hand from reference/hyperv-protocol.md §3.8–3.10: it opens a
+// A test-only netvsc guest, built by hand from docs/hyperv.md §8–10: it opens a
 // channel to the host model's NetVscBackend through a real HyperVHost (ring GPADL, OPENCHANNEL), sends
 // NVSP messages as INBAND packets and RNDIS messages GPA_DIRECT from a scratch page, registers a
 // receive buffer, and parses the host's transfer-page packets straight out of that buffer. It shares

@@ -1,5 +1,5 @@
-// HvPostMessage's status codes (TLFS hvcallpostmessage; reference/hyperv-protocol.md §3.3, §5 item 4)
-// and the SynIC delivery rules (§3.4, §5 item 3): one message per slot, MessagePending when busy,
+// HvPostMessage's status codes (TLFS hvcallpostmessage; docs/hyperv.md §3)
+// and the SynIC delivery rules (§4): one message per slot, MessagePending when busy,
 // redelivery on EOM, nothing delivered while the SynIC, SIMP or SINT is off.
 using System;
 using System.Buffers.Binary;

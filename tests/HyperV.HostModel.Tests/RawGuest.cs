@@ -1,7 +1,7 @@
 // A test-only "raw guest": drives the host model through IPlatform exactly as a guest driver would —
 // allocating pages, writing the synthetic MSRs, building HvPostMessage input blocks in guest memory,
 // polling the SIMP slot and writing EOM — with no code from the driver under test, so the model's
-// rules are checked on their own (reference/hyperv-protocol.md §3, §5).
+// rules are checked on their own (docs/hyperv.md §1–12).
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;

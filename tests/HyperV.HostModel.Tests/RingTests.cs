@@ -1,4 +1,4 @@
-// Channel rings and packets against reference/hyperv-protocol.md §3.8 and §5 items 15–19: packet
+// Channel rings and packets against docs/hyperv.md §8: packet
 // framing with trailer and indices, the notification rules in both directions, completions, and a
 // host that survives whatever a guest writes into its ring.
 using System;

@@ -1,4 +1,4 @@
-// The VMBus host state machine against reference/hyperv-protocol.md §3.5–3.7 and §5 items 8–14:
+// The VMBus host state machine against docs/hyperv.md §5–6:
 // version negotiation per profile, resets on INITIATE_CONTACT and UNLOAD, enumeration, GPADLs, open
 // and close, rescind.
 using System;

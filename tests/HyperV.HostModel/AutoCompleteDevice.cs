@@ -1,5 +1,5 @@
 // The default device backend: it records what the guest sends and leaves every requested completion
-// to the host (reference/hyperv-protocol.md §5 item 15: answer COMPLETION_REQUESTED on every INBAND
+// to the host (docs/hyperv.md §8: answer COMPLETION_REQUESTED on every INBAND
 // and GPA_DIRECT packet). Subclasses add behaviour by overriding the callbacks.
 using System.Collections.Generic;
 

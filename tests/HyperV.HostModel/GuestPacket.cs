@@ -1,5 +1,5 @@
-// A packet the guest wrote into a guest→host ring, parsed for device backends (reference/
-// hyperv-protocol.md §3.8): the 16-byte descriptor, the type-specific header (transfer-page ranges for
+// A packet the guest wrote into a guest→host ring, parsed for device backends (docs/hyperv.md
+// §8): the 16-byte descriptor, the type-specific header (transfer-page ranges for
 // DATA_USING_XFER_PAGES, PFN ranges for DATA_USING_GPA_DIRECT) and the payload after offset8*8.
 using System;
 using System.Buffers.Binary;

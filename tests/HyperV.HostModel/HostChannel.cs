@@ -1,4 +1,4 @@
-// One VMBus channel on the host side (reference/hyperv-protocol.md §3.7–3.8, §5 items 13–19): the
+// One VMBus channel on the host side (docs/hyperv.md §6–8): the
 // offer it is known by, its open state, the two rings mapped from the guest's GPADL (guest→host at
 // page 0, host→guest at downstream_ringbuffer_pageoffset) and the API backends and tests use to
 // send packets. Outgoing packets wait in an outbox when the guest's ring is full and go out as soon

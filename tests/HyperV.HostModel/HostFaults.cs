@@ -1,4 +1,4 @@
-// Fault knobs of the host model (shared/DESIGN.md "The Hyper-V host model": drop/duplicate/delay
+// Fault knobs of the host model (docs/hyperv.md §12: drop/duplicate/delay
 // messages, busy SIMP slot, unexpected messages, host reset at a chosen step). Each knob is one-shot
 // or counted, so a test arms exactly the misbehaviour it wants and the host is well-behaved again
 // afterwards. Ring-level faults (oversized or malformed packets) go through HostChannel.SendRaw.

@@ -1,5 +1,5 @@
-// A guest physical address descriptor list as the VMBus host holds it (reference/hyperv-protocol.md
-// §3.7 GPADL_HEADER/GPADL_BODY): one or more ranges {byte_count, byte_offset, pfn[]} that name guest
+// A guest physical address descriptor list as the VMBus host holds it (docs/hyperv.md
+// §6 GPADL_HEADER/GPADL_BODY): one or more ranges {byte_count, byte_offset, pfn[]} that name guest
 // pages. The range bytes arrive as one stream split over the header and body messages; the host
 // parses them once all range_buflen bytes are in.
 using System;

@@ -1,5 +1,5 @@
-// Host profiles: which Windows Server generation the model imitates (shared/DESIGN.md "The Hyper-V
-// host model"; versions from reference/hyperv-protocol.md §3.6) and the options a test may change.
+// Host profiles: which Windows Server generation the model imitates (docs/hyperv.md §12;
+// versions from docs/hyperv.md §5) and the options a test may change.
 using System;
 
 namespace Bootstage.HyperV.HostModel

@@ -1,4 +1,4 @@
-// One VMBus ring buffer seen from the host (reference/hyperv-protocol.md §3.8, §5 items 16–18): a
+// One VMBus ring buffer seen from the host (docs/hyperv.md §8): a
 // header page {write_index, read_index, interrupt_mask, pending_send_sz, ..., +64 feature_bits} and
 // a data area of whole pages, all taken from a GPADL's PFN list (pages need not be contiguous).
 // The guest owns half of the indices and the whole memory, so every value read from it is checked

@@ -1,9 +1,9 @@
 // Numbers of the Microsoft hypervisor interface the host model answers to, from the Hyper-V TLFS as
-// summarised in reference/hyperv-protocol.md §3.1–3.4: synthetic MSR indices, hypercall codes and
+// summarised in docs/hyperv.md §1–4: synthetic MSR indices, hypercall codes and
 // HV_STATUS values, CPUID feature bits and the SynIC page geometry.
 namespace Bootstage.HyperV.HostModel
 {
-    /// <summary>Synthetic MSR indices (TLFS; reference §3.2).</summary>
+    /// <summary>Synthetic MSR indices (TLFS; docs/hyperv.md §2).</summary>
     public static class HvMsr
     {
         public const uint GuestOsId = 0x40000000;
@@ -44,7 +44,7 @@ namespace Bootstage.HyperV.HostModel
         public static uint Sint(int index) => Sint0 + (uint)index;
     }
 
-    /// <summary>Hypercall call codes (TLFS "Hypercall Input Values"; reference §3.3).</summary>
+    /// <summary>Hypercall call codes (TLFS "Hypercall Input Values"; docs/hyperv.md §3).</summary>
     public static class HvCallCode
     {
         public const ushort PostMessage = 0x005C;
@@ -57,7 +57,7 @@ namespace Bootstage.HyperV.HostModel
         public const ulong ReservedMask = 0xF000_F000_FFFE_0000UL;
     }
 
-    /// <summary>HV_STATUS values (TLFS hv_status; reference §3.3).</summary>
+    /// <summary>HV_STATUS values (TLFS hv_status; docs/hyperv.md §3).</summary>
     public static class HvStatus
     {
         public const ushort Success = 0;
@@ -72,7 +72,7 @@ namespace Bootstage.HyperV.HostModel
         public const ushort InsufficientBuffers = 19;
     }
 
-    /// <summary>CPUID 0x40000003 feature (EAX) and privilege (EBX) bits (reference §3.1).</summary>
+    /// <summary>CPUID 0x40000003 feature (EAX) and privilege (EBX) bits (docs/hyperv.md §1).</summary>
     public static class HvFeature
     {
         public const uint VpRuntime = 1u << 0;
@@ -95,7 +95,7 @@ namespace Bootstage.HyperV.HostModel
         public const uint InterfaceSignature = 0x31237648;
     }
 
-    /// <summary>SynIC page geometry and message header layout (TLFS; reference §3.4).</summary>
+    /// <summary>SynIC page geometry and message header layout (TLFS; docs/hyperv.md §4).</summary>
     public static class SynIcLayout
     {
         public const int SintCount = 16;

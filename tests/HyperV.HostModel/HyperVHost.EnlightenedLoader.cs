@@ -1,10 +1,10 @@
-// The enlightened loader actor (reference/hyperv-protocol.md §5 item 7; shared/DESIGN.md boot step 7):
+// The enlightened loader actor (docs/hyperv.md §11; docs/architecture.md):
 // what Windows Server 2016's winload does while our INT 13 service is still in use. It leaves
 // GUEST_OS_ID alone, maps the SynIC message and event pages onto pages of its own, initiates VMBus
 // contact itself (which closes every channel and frees every GPADL host-side, telling the previous
 // owner nothing) and hands back with SIMP no longer the guest driver's — pointing at the loader's
 // page, or disabled. It never needs SCONTROL cleared; if the guest did clear it, the loader hangs,
-// which is what the reference reports of WS2016.
+// which is what iPXE's hyperv.c reports of WS2016 (docs/hyperv.md §11).
 using Bootstage.Platform;
 
 namespace Bootstage.HyperV.HostModel

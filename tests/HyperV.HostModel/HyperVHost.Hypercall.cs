@@ -1,5 +1,5 @@
 // Hypercalls of the host model (TLFS "Hypercall Interface", HvCallPostMessage, HvCallSignalEvent;
-// reference/hyperv-protocol.md §3.3, §5 items 2, 4, 5). Every call is checked against the enabled
+// docs/hyperv.md §3). Every call is checked against the enabled
 // hypercall page and GUEST_OS_ID first, then against its own input rules; each parameter block must
 // lie in guest memory, be 8-byte aligned and not cross a page. The host's work loop runs after
 // every call, so the reply to a posted message is in the SIMP slot when the call returns.

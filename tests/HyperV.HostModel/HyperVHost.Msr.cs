@@ -1,4 +1,4 @@
-// Synthetic MSRs of the host model (TLFS; reference/hyperv-protocol.md §3.2, §5 items 2–3).
+// Synthetic MSRs of the host model (TLFS; docs/hyperv.md §2–4).
 // MSRs exist only when CPUID 0x40000003 advertises them; anything else in the hypervisor range
 // reports Fault, as #GP would. MSRs outside the range fall through to SimulatedPlatform's table, so
 // tests can still define ordinary machine MSRs.
@@ -112,7 +112,7 @@ namespace Bootstage.HyperV.HostModel
                     GuestOsId = value;
                     if (value == 0)
                     {
-                        // Zeroing the guest OS id switches the hypercall page off (KVM behaviour, reference §3.2).
+                        // Zeroing the guest OS id switches the hypercall page off (KVM behaviour, docs/hyperv.md §2).
                         HypercallMsr &= ~HvMsr.EnableBit;
                     }
 

@@ -1,6 +1,6 @@
 // The simulated Hyper-V host ("host model"): a SimulatedPlatform whose CPUID, MSRs and hypercalls
 // behave like the Microsoft hypervisor and whose VMBus host answers the guest's channel messages
-// (reference/hyperv-protocol.md §3 and §5; shared/DESIGN.md "The Hyper-V host model").
+// (docs/hyperv.md, all sections; §12 for what the model is).
 // It is synchronous and single-threaded: host-side work (processing posted messages, running device
 // backends, flushing rings) happens inside the guest's own platform calls — hypercalls, EOM writes,
 // Pause, TIME_REF_COUNT and TSC reads — so a polling guest makes progress and times out

@@ -1,5 +1,5 @@
 // The synthetic interrupt controller of the model's one virtual processor (TLFS "Synthetic
-// Interrupt Controller"; reference/hyperv-protocol.md §3.2, §3.4, §5 item 3): SCONTROL, SIMP, SIEFP
+// Interrupt Controller"; docs/hyperv.md §2, §4): SCONTROL, SIMP, SIEFP
 // and SINT0–15 state, one message queue per SINT, and delivery into the SIMP slots.
 // Delivery is attempted only when the TLFS says the hypervisor retries: when a message is queued,
 // on an EOM write, and when the guest (re)enables the SynIC, a page or a SINT. It is not attempted on

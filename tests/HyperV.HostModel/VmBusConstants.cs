@@ -1,10 +1,10 @@
-// VMBus numbers the host model speaks (reference/hyperv-protocol.md §3.5–3.8): connection ids,
+// VMBus numbers the host model speaks (docs/hyperv.md §5–8): connection ids,
 // protocol versions, channel message types, ring-buffer packet types and well-known device classes.
 using System;
 
 namespace Bootstage.HyperV.HostModel
 {
-    /// <summary>Channel message types: the u32 at the start of every VMBus message (reference §3.7).</summary>
+    /// <summary>Channel message types: the u32 at the start of every VMBus message (docs/hyperv.md §6).</summary>
     public enum VmBusMessageType : uint
     {
         Invalid = 0,
@@ -28,7 +28,7 @@ namespace Bootstage.HyperV.HostModel
         TlConnectRequest = 21,
     }
 
-    /// <summary>Ring-buffer packet types (the u16 at the start of every packet descriptor; reference §3.8).</summary>
+    /// <summary>Ring-buffer packet types (the u16 at the start of every packet descriptor; docs/hyperv.md §8).</summary>
     public enum VmBusPacketType : ushort
     {
         Invalid = 0,
@@ -47,7 +47,7 @@ namespace Bootstage.HyperV.HostModel
         AdditionalData = 13,
     }
 
-    /// <summary>VMBus protocol versions, major in the high 16 bits (reference §3.6).</summary>
+    /// <summary>VMBus protocol versions, major in the high 16 bits (docs/hyperv.md §5).</summary>
     public static class VmBusVersion
     {
         public const uint Ws2008 = 0x0000000D;
@@ -70,7 +70,7 @@ namespace Bootstage.HyperV.HostModel
         public static bool UsesInterruptPage(uint version) => version < Win8;
     }
 
-    /// <summary>Fixed VMBus numbers (reference §3.5, §3.8).</summary>
+    /// <summary>Fixed VMBus numbers (docs/hyperv.md §5, §8).</summary>
     public static class VmBusConstants
     {
         public const uint MessageConnectionId = 1;
@@ -105,7 +105,7 @@ namespace Bootstage.HyperV.HostModel
         public const uint FailureStatus = 0xC0000001;
     }
 
-    /// <summary>Device class GUIDs the model offers (reference §3.9).</summary>
+    /// <summary>Device class GUIDs the model offers (docs/hyperv.md §9).</summary>
     public static class HostDeviceClasses
     {
         public static readonly Guid NetVsc = new Guid("f8615163-df3e-46c5-913f-f2d2f965ed0e");

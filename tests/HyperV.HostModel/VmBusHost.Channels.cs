@@ -1,4 +1,4 @@
-// The VMBus host's GPADL and channel messages (reference/hyperv-protocol.md §3.7, §5 items 11–14):
+// The VMBus host's GPADL and channel messages (docs/hyperv.md §6–7):
 // GPADL_HEADER/BODY → GPADL_CREATED once every PFN is in, GPADL_TEARDOWN → GPADL_TORNDOWN (unknown
 // ids ignored), OPENCHANNEL → OPENCHANNEL_RESULT with the open id echoed, CLOSECHANNEL without a
 // reply and tolerated for channels that are not open. Every field comes from the guest and is

@@ -1,5 +1,5 @@
-// The VMBus host: the state machine behind the message connection (reference/hyperv-protocol.md
-// §3.5–3.7 and §5 items 8–14). It reads the guest's channel messages in the order posted, answers
+// The VMBus host: the state machine behind the message connection (docs/hyperv.md
+// §5–6). It reads the guest's channel messages in the order posted, answers
 // them through the SynIC, and owns the channel list and the live GPADLs. INITIATE_CONTACT is accepted
 // in any state and wipes the bus first (channels closed, GPADLs dropped, offers reset) without a
 // teardown message for anything it drops. This part: connection, enumeration, signals; GPADLs and

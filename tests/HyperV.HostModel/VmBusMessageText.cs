@@ -1,5 +1,5 @@
 // One-line descriptions of VMBus channel messages for the host model's trace (field layouts from
-// reference/hyperv-protocol.md §3.7), so a test can assert on what was said, not only on the type.
+// docs/hyperv.md §6), so a test can assert on what was said, not only on the type.
 using System;
 using System.Buffers.Binary;
 

@@ -1,5 +1,5 @@
-// The receive path of the host model's netvsc backend (reference/hyperv-protocol.md §3.8 XFER_PAGES,
-// §5 items 18, 19, 22, 23): RNDIS messages for the guest (control completions, status indications,
+// The receive path of the host model's netvsc backend (docs/hyperv.md §8 XFER_PAGES,
+// §8): RNDIS messages for the guest (control completions, status indications,
 // data PACKETs) wait in a queue, are copied into the guest's receive buffer, each into its own run
 // of free sub-allocations, and go out as DATA_USING_XFER_PAGES packets {page set = the guest's id,
 // one range per RNDIS message} with NVSP {107, channel type, 0xFFFFFFFF, 0} and completion requested.

@@ -1,9 +1,9 @@
-// The RNDIS device behind the host model's netvsc backend (reference/hyperv-protocol.md §3.10 and
-// §5 items 24–26): INITIALIZE → INIT_CMPLT (52 bytes), QUERY of the MAC addresses and the media
+// The RNDIS device behind the host model's netvsc backend (docs/hyperv.md §10 and
+// §10): INITIALIZE → INIT_CMPLT (52 bytes), QUERY of the MAC addresses and the media
 // connect status → QUERY_CMPLT with the information at offset 16, SET of the packet filter →
 // SET_CMPLT, HALT without a reply, RESET and KEEPALIVE answered, and data PACKETs whose Ethernet
 // frame goes to the L2 endpoint byte for byte. Replies and status indications travel to the guest as
-// receive traffic (NetVscBackend.Receive.cs); the host never starts a KEEPALIVE (§5.26). With
+// receive traffic (NetVscBackend.Receive.cs); the host never starts a KEEPALIVE (§10). With
 // EmitMalformedStatus (every profile before WS2022) each INIT_CMPLT is followed, in the same
 // transfer-page packet, by INDICATE_STATUS 0x40020006 whose MessageLength stops short of its
 // NDIS_OFFLOAD buffer (docs/hyperv.md §10, §12).

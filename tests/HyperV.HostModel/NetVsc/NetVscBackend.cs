@@ -1,8 +1,8 @@
 // The host side of Hyper-V's synthetic NIC: a netvsc backend behind one VMBus channel of the host
-// model (reference/hyperv-protocol.md §3.8–3.10, §5 items 15–26). This part holds construction, the
+// model (docs/hyperv.md §8–10). This part holds construction, the
 // state tests read, and NVSP: version negotiation, the NDIS version, receive/send buffer registration
 // and revocation, and SEND_RNDIS_PKT. Every INBAND or GPA_DIRECT packet that asks for a completion
-// gets a COMP with its transaction id (§5.15). The RNDIS device is in NetVscBackend.Rndis.cs, the
+// gets a COMP with its transaction id (§8). The RNDIS device is in NetVscBackend.Rndis.cs, the
 // path to the guest (transfer-page packets into its receive buffer) in NetVscBackend.Receive.cs.
 // Whatever the guest sends is checked; a bad value is counted and refused, never thrown.
 using System;
@@ -13,7 +13,7 @@ namespace Bootstage.HyperV.HostModel
 {
     public sealed partial class NetVscBackend : IHostDevice
     {
-        /// <summary>INIT_COMPLETE max_mdl_chain_len (the reference gives no value; guests ignore it).</summary>
+        /// <summary>INIT_COMPLETE max_mdl_chain_len (no public source gives a value; guests ignore it).</summary>
         public const uint MaxMdlChainLength = 32;
 
         private readonly HyperVHost _host;
@@ -63,7 +63,7 @@ namespace Bootstage.HyperV.HostModel
             set => _mac = CheckMac(value);
         }
 
-        /// <summary>Send INDICATE_STATUS 0x40020006 with a short MessageLength right after each INIT_CMPLT (WS2012R2, §5.25).</summary>
+        /// <summary>Send INDICATE_STATUS 0x40020006 with a short MessageLength right after each INIT_CMPLT (WS2012R2, §10).</summary>
         public bool EmitMalformedStatus { get; set; }
 
         /// <summary>Link state: what OID_GEN_MEDIA_CONNECT_STATUS reports. Change it with <see cref="SetLink"/>.</summary>
@@ -130,7 +130,7 @@ namespace Bootstage.HyperV.HostModel
                     OnNvspPacket(channel, packet);
                     break;
                 case VmBusPacketType.CancelRequest:
-                    // Sent by guests on close (§5.19); nothing of ours to cancel.
+                    // Sent by guests on close (§8); nothing of ours to cancel.
                     break;
                 default:
                     Violation($"unexpected {packet.Type} packet (transaction {packet.TransactionId})");

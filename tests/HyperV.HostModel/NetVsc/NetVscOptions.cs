@@ -1,5 +1,5 @@
-// Configuration and counters of the host model's netvsc backend (reference/hyperv-protocol.md §3.9–3.10,
-// §5 items 20–26): which NVSP versions the host accepts, the MAC it reports, how it carves the guest's
+// Configuration and counters of the host model's netvsc backend (docs/hyperv.md §9–10,
+// §9–10): which NVSP versions the host accepts, the MAC it reports, how it carves the guest's
 // receive buffer and how many RNDIS messages it puts in one transfer-page packet, plus the numbers a
 // test reads to see what the backend did.
 using System;

@@ -1,9 +1,9 @@
 // Numbers the host model's synthetic NIC speaks: NetVSP (NVSP) message types, versions and status
-// codes (reference/hyperv-protocol.md §3.9) and RNDIS message types, OIDs, status codes and packet
-// filter bits (§3.10). Offsets named here count from the first byte of the message (its u32 type).
+// codes (docs/hyperv.md §9) and RNDIS message types, OIDs, status codes and packet
+// filter bits (§10). Offsets named here count from the first byte of the message (its u32 type).
 namespace Bootstage.HyperV.HostModel
 {
-    /// <summary>NVSP: every message starts with a u32 type (reference §3.9).</summary>
+    /// <summary>NVSP: every message starts with a u32 type (docs/hyperv.md §9).</summary>
     public static class NvspProtocol
     {
         public const uint Init = 1;
@@ -41,11 +41,11 @@ namespace Bootstage.HyperV.HostModel
         /// <summary>SEND_RNDIS_PKT send_buf_section_index meaning "not in the send buffer".</summary>
         public const uint NoSection = 0xFFFFFFFF;
 
-        /// <summary>Every NVSP message the backend sends is padded to this size (the size iPXE sends; reference §3.9).</summary>
+        /// <summary>Every NVSP message the backend sends is padded to this size (the size iPXE sends; docs/hyperv.md §9).</summary>
         public const int MessageSize = 32;
     }
 
-    /// <summary>RNDIS (reference §3.10): header {u32 type; u32 length}; "offset" fields count from byte 8.</summary>
+    /// <summary>RNDIS (docs/hyperv.md §10): header {u32 type; u32 length}; "offset" fields count from byte 8.</summary>
     public static class RndisProtocol
     {
         public const uint Packet = 0x00000001;
@@ -84,7 +84,7 @@ namespace Bootstage.HyperV.HostModel
         public const uint StatusMediaConnect = 0x4001000B;
         public const uint StatusMediaDisconnect = 0x4001000C;
 
-        /// <summary>The status WS2012R2 indicates after INIT with a MessageLength too short for its buffer (reference §3.10, §5.25).</summary>
+        /// <summary>The status WS2012R2 indicates after INIT with a MessageLength too short for its buffer (docs/hyperv.md §10).</summary>
         public const uint StatusWs2012R2Malformed = 0x40020006;
 
         /// <summary>OID_GEN_MEDIA_CONNECT_STATUS values.</summary>
