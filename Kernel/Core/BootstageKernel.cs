@@ -298,8 +298,13 @@ namespace Bootstage.Kernel.Core
             {
                 NetVscDevice nic = netvsc.Device(i);
                 nic.Mac.Format(mac);
-                Log.Begin(LogLevel.Info).Ascii(nic.Name).Text(nic.IsOpen ? " up" : " failed").Text(" mac=").Ascii(mac)
-                    .Text(nic.Link == LinkState.Up ? " link=up" : " link=down").Text(" nvsp=0x").Hex(nic.NvspVersion).End();
+                LogLine line = Log.Begin(nic.IsOpen ? LogLevel.Info : LogLevel.Error).Ascii(nic.Name).Text(nic.IsOpen ? " up" : " failed");
+                if (!nic.IsOpen)
+                {
+                    line.Text(" step=").Ascii(NetVscStepNames.Of(nic.FailedStep));
+                }
+
+                line.Text(" mac=").Ascii(mac).Text(nic.Link == LinkState.Up ? " link=up" : " link=down").Text(" nvsp=0x").Hex(nic.NvspVersion).End();
             }
 
             Log.Milestone("netvsc").Text(" devices=").Dec((ulong)netvsc.DeviceCount).End();

@@ -97,6 +97,7 @@ namespace Bootstage.Drivers.HyperV.Tests
             NetVscDevice device = driver.Device(0);
             Assert.False(device.IsOpen);
             Assert.Equal(step, device.FailedStep);
+            Assert.NotEqual("none", Guest.Text(NetVscStepNames.Of(device.FailedStep)));
             Assert.False(channel.IsOpen);
             Assert.Empty(guest.Host.LiveGpadlIds);
             Assert.False(backend.ReceiveBufferRegistered);
