@@ -24,7 +24,7 @@ namespace Bootstage.Boot.San
         public ulong BytesWritten;
     }
 
-    public sealed partial class SanDevice
+    public sealed partial class SanDevice : Int13.IBlockDisk
     {
         public const int MaxQueueDepth = 16;
         private const int TestUnitReadyAttempts = 10;
