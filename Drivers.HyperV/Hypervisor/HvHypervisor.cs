@@ -48,6 +48,7 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
         private ulong _messagesReceived;
         private ulong _endOfMessages;
         private ulong _reclaims;
+        private ulong _resumes;
 
         public HvHypervisor(IPlatform platform)
         {
@@ -66,6 +67,9 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
 
         /// <summary>How many times Reclaim found the SynIC taken and mapped it again.</summary>
         public ulong Reclaims => _reclaims;
+
+        /// <summary>How many times Reclaim found the SynIC as Quiesce left it and simply enabled it again.</summary>
+        public ulong Resumes => _resumes;
 
         /// <summary>The event-flag page (SIEF) the host sets channel bits in.</summary>
         public PhysicalRegion EventPage => _eventPage;
@@ -173,9 +177,11 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
         }
 
         /// <summary>
-        /// Hands the hypervisor interface back before the OS loader runs: masks the VMBus SINT,
-        /// disables SIMP, SIEFP and the hypercall page and zeroes GUEST_OS_ID. SCONTROL stays set
-        /// (clearing it makes WS2016 hang). Pages and all VMBus state stay in memory for Reclaim.
+        /// Hands the hypervisor interface back before the OS loader runs (and after every INT 13h
+        /// call): masks the VMBus SINT, clears the enable bits of SIMP, SIEFP and the hypercall
+        /// page (their addresses and reserved bits stay, so a later look can tell whether anyone
+        /// touched them) and zeroes GUEST_OS_ID. SCONTROL stays set (clearing it makes WS2016
+        /// hang). Pages and all VMBus state stay in memory (docs/hyperv.md §11).
         /// </summary>
         public void Quiesce()
         {
@@ -189,17 +195,28 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
                 _platform.WriteMsr(HyperVMsr.Sint0 + VmBusSint, sint | HyperVMsr.SintMasked);
             }
 
-            PointPage(HyperVMsr.Simp, 0, HyperVMsr.OverlayReserved);
-            PointPage(HyperVMsr.Siefp, 0, HyperVMsr.OverlayReserved);
-            PointPage(HyperVMsr.Hypercall, 0, HyperVMsr.HypercallReserved);
+            Disable(HyperVMsr.Simp);
+            Disable(HyperVMsr.Siefp);
+            Disable(HyperVMsr.Hypercall);
             _platform.WriteMsr(HyperVMsr.GuestOsId, 0);
             _mapped = false;
         }
 
+        private void Disable(uint msr)
+        {
+            if (_platform.ReadMsr(msr, out ulong value) == PlatformStatus.Success)
+            {
+                _platform.WriteMsr(msr, value & ~HyperVMsr.Enable);
+            }
+        }
+
         /// <summary>
-        /// Called on re-entry (each INT 13 call): if the SynIC is still ours nothing happens and
-        /// <paramref name="reclaimed"/> is false; otherwise the hypercall page and SynIC are mapped
-        /// again and the caller must re-establish VMBus (the old connection is gone).
+        /// Called on re-entry (each INT 13 call). Three cases: the SynIC is still ours (nothing to
+        /// do); it is exactly as our Quiesce left it (our message page, disabled, GUEST_OS_ID 0:
+        /// nobody touched it, so the pages are enabled again and the VMBus connection carries on);
+        /// or someone else has it (enabled on another page, or disabled somewhere else, or a new
+        /// guest identity): everything is mapped again and <paramref name="reclaimed"/> tells the
+        /// caller to re-establish VMBus, because the old connection is gone (docs/hyperv.md §11).
         /// </summary>
         public HvStatus Reclaim(out bool reclaimed)
         {
@@ -214,14 +231,34 @@ namespace Bootstage.Drivers.HyperV.Hypervisor
                 return HvStatus.NotPresent;
             }
 
+            bool untouched = !_mapped && IsAsQuiesced();
             HvStatus status = Map();
-            if (status == HvStatus.Success)
+            if (status != HvStatus.Success)
+            {
+                return status;
+            }
+
+            if (untouched)
+            {
+                _resumes++;
+            }
+            else
             {
                 reclaimed = true;
                 _reclaims++;
             }
 
             return status;
+        }
+
+        // Our message page with the enable bit clear and no guest identity: what Quiesce leaves.
+        private bool IsAsQuiesced()
+        {
+            return _platform.ReadMsr(HyperVMsr.Simp, out ulong simp) == PlatformStatus.Success
+                && _platform.ReadMsr(HyperVMsr.GuestOsId, out ulong guestOsId) == PlatformStatus.Success
+                && (simp & HyperVMsr.Enable) == 0
+                && (simp & HyperVMsr.PageMask) == _messagePage.PhysicalAddress
+                && guestOsId == 0;
         }
 
         /// <summary>The partition reference counter in 100 ns units (the driver's clock).</summary>

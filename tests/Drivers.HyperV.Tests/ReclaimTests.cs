@@ -104,21 +104,41 @@ namespace Bootstage.Drivers.HyperV.Tests
         }
 
         [Fact]
-        public void Reclaim_after_our_own_quiesce_reconnects_even_without_a_loader()
+        public void After_our_own_quiesce_the_synic_is_enabled_again_without_reconnecting()
         {
             using Guest guest = new Guest(HostProfile.WS2016);
-            guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), new EchoDevice());
+            HostChannel host = guest.Host.AddChannel(Guest.NetworkClass, Guid.NewGuid(), new EchoDevice());
             guest.BringUp();
             RecordingDriver driver = new RecordingDriver(VmBusClass.Network);
             guest.Bus.Register(driver);
             guest.Bus.ProbeAll();
-            guest.Hypervisor.Quiesce();
-            Assert.Equal(HvStatus.Success, guest.Hypervisor.Reclaim(out bool reclaimed));
-            Assert.True(reclaimed);
-            Assert.Equal(HvStatus.Success, guest.Bus.Reset());
-            Assert.Equal(1, driver.Resets);
-            Assert.True(guest.Bus.Device(0).Channel.IsOpen);
-            Assert.Equal(2, guest.Host.Trace.Counters.Posted(HostMessage.RequestOffers));
+            VmBusDevice device = guest.Bus.Device(0);
+            uint gpadl = host.RingGpadlId;
+            for (int round = 0; round < 3; round++)
+            {
+                guest.Hypervisor.Quiesce();
+                Assert.False(guest.Host.SimpEnabled);
+                Assert.Equal(HvStatus.Success, guest.Hypervisor.Reclaim(out bool reclaimed));
+                Assert.False(reclaimed);
+                Assert.True(guest.Hypervisor.IsSynicOwned());
+
+                // The same channel carries traffic: nothing was reconnected.
+                Assert.Equal(HvStatus.Success, device.Channel.SendInband(new byte[] { 1, 2 }, (ulong)(10 + round), false));
+                bool echoed = false;
+                for (int spin = 0; spin < 100 && !echoed; spin++)
+                {
+                    echoed = device.Channel.TryReceive(out VmBusPacket packet) && packet.TransactionId == (ulong)(10 + round);
+                    guest.Host.Pause();
+                }
+
+                Assert.True(echoed);
+            }
+
+            Assert.Equal(3UL, guest.Hypervisor.Resumes);
+            Assert.Equal(0UL, guest.Hypervisor.Reclaims);
+            Assert.Equal(0, driver.Resets);
+            Assert.Equal(gpadl, host.RingGpadlId);
+            Assert.Equal(1, guest.Host.Trace.Counters.Posted(HostMessage.RequestOffers));
         }
 
         [Fact]

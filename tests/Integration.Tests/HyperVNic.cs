@@ -16,6 +16,12 @@ namespace Bootstage.Integration.Tests
         /// <summary>Adds a netvsc channel bridged to <paramref name="port"/> and opens it through our drivers.</summary>
         public static NetVscDevice BringUp(HyperVHost host, IFramePort port, byte[] mac, out SlirpNetVscBridge bridge)
         {
+            return BringUp(host, port, mac, out bridge, out _, out _);
+        }
+
+        /// <summary>The same, also handing out the hypervisor and the bus (for quiesce and reclaim).</summary>
+        public static NetVscDevice BringUp(HyperVHost host, IFramePort port, byte[] mac, out SlirpNetVscBridge bridge, out Drivers.HyperV.Hypervisor.HvHypervisor hypervisorOut, out VmBusBus busOut)
+        {
             bridge = new SlirpNetVscBridge(port);
             NetVscBackend backend = new NetVscBackend(host, bridge, new NetVscOptions { MacAddress = mac });
             bridge.Backend = backend;
@@ -29,6 +35,8 @@ namespace Bootstage.Integration.Tests
             NetVscDriver netvsc = new NetVscDriver();
             bus.Register(netvsc);
             Assert.Equal(1, bus.ProbeAll());
+            hypervisorOut = hypervisor;
+            busOut = bus;
             return netvsc.Device(0);
         }
     }

@@ -22,7 +22,7 @@ namespace Bootstage.Integration.Tests
 
         // Moves the host model and the slirp bridge before the stack polls, as the image's
         // interrupt-free main loop will: the host has no thread of its own in the model.
-        private sealed class PumpedTransport : IIscsiTransport
+        internal sealed class PumpedTransport : IIscsiTransport
         {
             private readonly IIscsiTransport _inner;
             private readonly Action _pump;
