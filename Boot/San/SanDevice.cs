@@ -77,9 +77,13 @@ namespace Bootstage.Boot.San
 
         public bool IsOpen { get; private set; }
 
+        /// <summary>Why the last Open failed when its status alone does not say (SanFailureText names it).</summary>
+        public SanFailure Failure { get; private set; }
+
         /// <summary>Logs in and learns the disk's geometry.</summary>
         public IscsiStatus Open()
         {
+            Failure = SanFailure.None;
             IscsiStatus status = _session.Start(_server, _port);
             if (status != IscsiStatus.Pending && status != IscsiStatus.Success)
             {
@@ -116,8 +120,15 @@ namespace Bootstage.Boot.San
                 return status;
             }
 
-            if (!InquiryData.TryParse(new ReadOnlySpan<byte>(_small, 0, 96 - _lastResidual), out InquiryData inquiry) || !inquiry.IsLogicalUnitPresent)
+            if (!InquiryData.TryParse(new ReadOnlySpan<byte>(_small, 0, 96 - _lastResidual), out InquiryData inquiry))
             {
+                Failure = SanFailure.ShortInquiry;
+                return IscsiStatus.ProtocolError;
+            }
+
+            if (!inquiry.IsLogicalUnitPresent)
+            {
+                Failure = SanFailure.NoLogicalUnit;
                 return IscsiStatus.TargetNotFound;
             }
 
@@ -131,9 +142,12 @@ namespace Bootstage.Boot.San
         {
             Span<byte> cdb = _cdb;
             IscsiStatus status = Command(cdb.Slice(0, ScsiCdb.ReadCapacity10(cdb)), false, _small, 0, ReadCapacity10Data.Length);
-            if (status != IscsiStatus.Success || !ReadCapacity10Data.TryParse(new ReadOnlySpan<byte>(_small, 0, ReadCapacity10Data.Length), out ReadCapacity10Data short10))
+            int received = ReadCapacity10Data.Length - _lastResidual;
+            if (status != IscsiStatus.Success || !ReadCapacity10Data.TryParse(new ReadOnlySpan<byte>(_small, 0, received), out ReadCapacity10Data short10))
             {
-                return status != IscsiStatus.Success ? status : IscsiStatus.ProtocolError;
+                // Enough bytes that do not parse can only mean a zero block length.
+                return status != IscsiStatus.Success ? status
+                    : CapacityFailure(received < ReadCapacity10Data.Length ? SanFailure.ShortCapacity : SanFailure.ImpossibleBlockSize);
             }
 
             ulong blocks = short10.BlockCount;
@@ -141,9 +155,11 @@ namespace Bootstage.Boot.San
             if (short10.NeedsReadCapacity16)
             {
                 status = Command(cdb.Slice(0, ScsiCdb.ReadCapacity16(32, cdb)), false, _small, 0, 32);
-                if (status != IscsiStatus.Success || !ReadCapacity16Data.TryParse(new ReadOnlySpan<byte>(_small, 0, 32 - _lastResidual), out ReadCapacity16Data long16))
+                received = 32 - _lastResidual;
+                if (status != IscsiStatus.Success || !ReadCapacity16Data.TryParse(new ReadOnlySpan<byte>(_small, 0, received), out ReadCapacity16Data long16))
                 {
-                    return status != IscsiStatus.Success ? status : IscsiStatus.ProtocolError;
+                    return status != IscsiStatus.Success ? status
+                        : CapacityFailure(received < ReadCapacity16Data.MinimumLength ? SanFailure.ShortCapacity : SanFailure.ImpossibleBlockSize);
                 }
 
                 blocks = long16.BlockCount;
@@ -152,12 +168,18 @@ namespace Bootstage.Boot.San
 
             if (blockSize == 0 || blockSize > 65536 || (blockSize & (blockSize - 1)) != 0)
             {
-                return IscsiStatus.ProtocolError;
+                return CapacityFailure(SanFailure.ImpossibleBlockSize);
             }
 
             BlockSize = blockSize;
             BlockCount = blocks;
             return IscsiStatus.Success;
+        }
+
+        private IscsiStatus CapacityFailure(SanFailure failure)
+        {
+            Failure = failure;
+            return IscsiStatus.ProtocolError;
         }
 
         private int _lastResidual;
@@ -259,17 +281,32 @@ namespace Bootstage.Boot.San
 
         // `established`: this target has served us before, so "target not found" or "removed"
         // means it is restarting (configuration not back yet), which is worth waiting out.
+        // When the attempts run out, the first failure of this wait is reported: later ones are
+        // usually its consequences (a target that sent garbage and then stopped listening is
+        // a protocol error, not "could not connect"). A lost connection is what starts a
+        // recovery, not a cause, so it is reported only when nothing else happened.
         private IscsiStatus WaitForLogin(int attempts, bool established)
         {
+            IscsiStatus first = IscsiStatus.Success;
             while (_session.State != IscsiSessionState.FullFeature)
             {
                 if (_session.State == IscsiSessionState.Failed)
                 {
                     IscsiStatus error = _session.LastError;
-                    bool transientAfterAll = established && (error == IscsiStatus.TargetNotFound || error == IscsiStatus.TargetRemoved);
-                    if ((IsPermanent(error) && !transientAfterAll) || attempts-- <= 0)
+                    if (first == IscsiStatus.Success || first == IscsiStatus.ConnectionLost)
                     {
-                        return _session.LastError;
+                        first = error;
+                    }
+
+                    bool transientAfterAll = established && (error == IscsiStatus.TargetNotFound || error == IscsiStatus.TargetRemoved);
+                    if (IsPermanent(error) && !transientAfterAll)
+                    {
+                        return error;
+                    }
+
+                    if (attempts-- <= 0)
+                    {
+                        return first;
                     }
 
                     ulong resume = _session.Milliseconds + ReconnectDelayMs;

@@ -71,6 +71,11 @@ namespace Bootstage.Kernel.Core
                     line.Text(" sense=").Ascii(disk.LastSense.Describe());
                 }
 
+                if (disk.Failure != SanFailure.None)
+                {
+                    line.Text(" detail=").Ascii(SanFailureText.Describe(disk.Failure));
+                }
+
                 line.End();
                 return false;
             }

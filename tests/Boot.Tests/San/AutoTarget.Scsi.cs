@@ -36,6 +36,12 @@ namespace Bootstage.Boot.Tests.San
         /// <summary>The disk's first blocks; tests read and change it directly.</summary>
         public byte[] Image { get; }
 
+        /// <summary>The block length READ CAPACITY reports, when not the real one (a broken target).</summary>
+        public uint? ReportedBlockLength { get; set; }
+
+        /// <summary>Bytes of standard INQUIRY data sent (36 by default; fewer makes a malformed reply).</summary>
+        public int InquiryLength { get; set; } = 36;
+
         /// <summary>READ CAPACITY(10) reports FFFFFFFFh even for a small disk.</summary>
         public bool ForceReadCapacity16 { get; set; }
 
@@ -132,13 +138,13 @@ namespace Bootstage.Boot.Tests.San
                     byte[] capacity10 = new byte[8];
                     ulong last = BlockCount - 1;
                     BinaryPrimitives.WriteUInt32BigEndian(capacity10, ForceReadCapacity16 || last >= 0xFFFFFFFF ? 0xFFFFFFFF : (uint)last);
-                    BinaryPrimitives.WriteUInt32BigEndian(capacity10.AsSpan(4), BlockSize);
+                    BinaryPrimitives.WriteUInt32BigEndian(capacity10.AsSpan(4), ReportedBlockLength ?? BlockSize);
                     SendData(command, capacity10);
                     break;
                 case ScsiCdb.ServiceActionIn16Opcode when (cdb[1] & 0x1F) == ScsiCdb.ReadCapacity16ServiceAction:
                     byte[] capacity16 = new byte[32];
                     BinaryPrimitives.WriteUInt64BigEndian(capacity16, BlockCount - 1);
-                    BinaryPrimitives.WriteUInt32BigEndian(capacity16.AsSpan(8), BlockSize);
+                    BinaryPrimitives.WriteUInt32BigEndian(capacity16.AsSpan(8), ReportedBlockLength ?? BlockSize);
                     SendData(command, capacity16);
                     break;
                 case ScsiCdb.Read10Opcode:
@@ -248,7 +254,7 @@ namespace Bootstage.Boot.Tests.San
             "BOOTSTGE"u8.CopyTo(data.AsSpan(8));
             "AUTO TARGET DISK"u8.CopyTo(data.AsSpan(16));
             "0001"u8.CopyTo(data.AsSpan(32));
-            SendData(command, data);
+            SendData(command, data.AsSpan(0, InquiryLength).ToArray());
         }
 
         private void Good(SeenCommand command)

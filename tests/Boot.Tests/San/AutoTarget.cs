@@ -137,6 +137,12 @@ namespace Bootstage.Boot.Tests.San
 
         public int LoginFailures { get; set; } = int.MaxValue;
 
+        /// <summary>
+        /// Answer the next logins with a PDU of an opcode no target sends, then refuse every later
+        /// TCP connection: the first cause (a malformed reply) differs from the last symptom.
+        /// </summary>
+        public int GarbageLogins { get; set; }
+
         public bool AnswerLogout { get; set; } = true;
 
         // What the target declares at login.
@@ -358,6 +364,16 @@ namespace Bootstage.Boot.Tests.San
         {
             if (request.Csg == IscsiPdu.SecurityNegotiation)
             {
+                if (GarbageLogins > 0)
+                {
+                    GarbageLogins--;
+                    byte[] garbage = new byte[48];
+                    garbage[0] = 0x3C;
+                    Scripted.PushRaw(garbage);
+                    Scripted.ConnectResult = IscsiStatus.ConnectFailed;
+                    return;
+                }
+
                 if (LoginStatus != 0 && LoginFailures > 0)
                 {
                     LoginFailures--;
