@@ -24,6 +24,9 @@ namespace Bootstage.Kernel.Core
         public bool VgaConsole;
         public LogLevel LogLevel;
         public bool SelfTest;
+
+        /// <summary>realmode-test: read the BIOS memory map through the real-mode thunk and report it.</summary>
+        public bool RealModeTest;
         public bool HasScript;
         public bool UnknownLogLevel;
         public bool UnknownConsole;
@@ -89,6 +92,7 @@ namespace Bootstage.Kernel.Core
             }
 
             options.SelfTest = commandLine.IsSet("selftest"u8);
+            options.RealModeTest = commandLine.IsSet("realmode-test"u8);
             options.HasScript = commandLine.TryGet("script"u8, out _);
             return options;
         }

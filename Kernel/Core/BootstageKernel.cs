@@ -52,6 +52,10 @@ namespace Bootstage.Kernel.Core
         {
             ReportCommandLine();
             ReportMemory();
+            if (_options.RealModeTest)
+            {
+                ReportBiosMemoryMap();
+            }
             DetectCpu();
             ProbeMsrFaultRecovery();
             StartClock();
@@ -173,6 +177,29 @@ namespace Bootstage.Kernel.Core
                 .Text(" heap-kib=").Dec(Machine.HeapBytes / 1024)
                 .Text(" ranges=").Dec((ulong)pages->RangeCount)
                 .End();
+        }
+
+        // The BIOS's own E820h map, read through the real-mode thunk, beside the loader's.
+        private void ReportBiosMemoryMap()
+        {
+            if (!_info.IsValid || !BiosServices.Install(_info.MemoryLowerKiB))
+            {
+                Log.Milestone("e820").Text(" status=failed reason=no base memory for the real-mode thunk").End();
+                return;
+            }
+
+            Bootstage.Boot.Handoff.E820Map map = new Bootstage.Boot.Handoff.E820Map();
+            int entries = BiosServices.ReadE820(map);
+            ulong usable = 0;
+            for (int i = 0; i < map.Count; i++)
+            {
+                if (map[i].Type == Bootstage.Boot.Handoff.E820Entry.Usable)
+                {
+                    usable += map[i].Length;
+                }
+            }
+
+            Log.Milestone("e820").Text(" entries=").Dec((ulong)(entries < 0 ? 0 : entries)).Text(" usable-kib=").Dec(usable / 1024).End();
         }
 
         private void DetectCpu()

@@ -44,6 +44,7 @@ global __security_cookie
 global native_boot_multiboot_magic
 global native_boot_multiboot_info
 global native_boot_pml4
+global native_bios_pic_masks
 
 ; ---------------------------------------------------------------------------------------------
 ; Multiboot header. It gets its own section so linker.ld can put it first: loaders scan only
@@ -250,6 +251,12 @@ long_mode_entry:
     call enable_avx_if_present
     call load_tss
     call native_com1_init
+    ; Keep the firmware's interrupt masks: the real-mode thunk (realmode.asm) gives the BIOS its
+    ; own PIC layout back while it runs.
+    in al, 0x21
+    mov [native_bios_pic_masks], al
+    in al, 0xA1
+    mov [native_bios_pic_masks + 1], al
     call remap_legacy_pic
     call native_idt_install
 
@@ -377,6 +384,8 @@ native_boot_multiboot_magic:
     dd 0
 native_boot_multiboot_info:
     dd 0
+native_bios_pic_masks:
+    db 0, 0
 
 ; Stack-protector cookie referenced by ILC's code for stackalloc checks. Any non-zero value
 ; works; nothing in this image ever calls a failure routine.

@@ -64,6 +64,18 @@ namespace Bootstage.Kernel.Platform
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern ulong Hypercall(ulong control, ulong inputPhysical, ulong outputPhysical, void* hypercallPage);
 
+        [RuntimeImport("*", "native_realmode_install")]
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        internal static extern void RealModeInstall(ulong baseAddress);
+
+        [RuntimeImport("*", "native_realmode_call")]
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        internal static extern void RealModeCall(uint vector, void* registers);
+
+        [RuntimeImport("*", "native_realmode_blob_size")]
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        internal static extern ulong RealModeBlobSize();
+
         [RuntimeImport("*", "plug_read_cr2")]
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern ulong ReadCr2();

@@ -1,0 +1,328 @@
+; realmode.asm - calls a BIOS interrupt from long mode (the "thunk down"), for the memory map at
+; start (INT 15h E820h) and, later, INT 18h and the natural INT 13h drives.
+;
+; Intel SDM vol. 3A: "Switching Back to Real-Address Mode" (9.9.2) and "Leaving IA-32e Mode"
+; (10.8.5 in older editions): from 64-bit code a far return to a 32-bit code segment enters
+; compatibility mode; clearing CR0.PG leaves IA-32e mode, then EFER.LME is cleared; a far jump to
+; a 16-bit segment with a 64 KiB limit, then clearing CR0.PE and a far jump to a real-mode segment
+; give real mode, with the IVT (IDTR base 0, limit 3FFh) for interrupts. The way back reverses it.
+;
+; The real-mode part must run below 1 MiB, so it is a blob copied to a low address chosen by the
+; kernel (native_realmode_install): its own GDT there has 32- and 16-bit segments whose base is
+; the blob, so the blob's code is written with offsets from its start. The PIC gets the
+; firmware's layout back (vectors 08h/70h and its masks) for the duration of the call.
+;
+;   void native_realmode_install(ulong base)             base: 16-byte aligned, blob fits below 1 MiB
+;   void native_realmode_call(uint vector, void* regs)   regs: the 34-byte register image of
+;                                                         Boot/Int13/Int13Registers.cs
+;   ulong native_realmode_blob_size()
+
+bits 64
+default rel
+
+SEL_CODE64      equ 0x08
+SEL_DATA64      equ 0x10
+SEL_CODE32      equ 0x18
+SEL_DATA32      equ 0x20
+SEL_CODE16      equ 0x28
+SEL_DATA16      equ 0x30
+
+REGS_SIZE       equ 34
+EFER            equ 0xC0000080
+
+extern native_bios_pic_masks
+
+global native_realmode_install
+global native_realmode_call
+global native_realmode_blob_size
+
+section .text
+
+native_realmode_blob_size:
+    mov eax, rm_blob_end - rm_blob
+    ret
+
+native_realmode_install:
+    mov [rm_base], rdi
+    mov rdx, rdi
+    lea rsi, [rm_blob]
+    mov ecx, rm_blob_end - rm_blob
+    rep movsb
+
+    ; The blob's own segments start at the blob.
+    mov rax, rdx
+    lea rdi, [rdx + (rm_gdt - rm_blob) + SEL_CODE32]
+    call set_descriptor_base
+    lea rdi, [rdx + (rm_gdt - rm_blob) + SEL_DATA32]
+    call set_descriptor_base
+    lea rdi, [rdx + (rm_gdt - rm_blob) + SEL_CODE16]
+    call set_descriptor_base
+    lea rdi, [rdx + (rm_gdt - rm_blob) + SEL_DATA16]
+    call set_descriptor_base
+
+    ; The GDT pseudo-descriptor names the copy's linear address; the real-mode segment is base/16.
+    lea rax, [rdx + (rm_gdt - rm_blob)]
+    mov [rdx + (rm_gdt_pointer - rm_blob) + 2], rax
+    mov rax, rdx
+    shr rax, 4
+    mov [rdx + (rm_real_jump - rm_blob) + 3], ax
+    ret
+
+; rdi = descriptor, rax = base (below 4 GiB): bits 15:0 -> bytes 2-3, 23:16 -> byte 4, 31:24 -> byte 7.
+set_descriptor_base:
+    mov [rdi + 2], ax
+    mov rcx, rax
+    shr rcx, 16
+    mov [rdi + 4], cl
+    mov [rdi + 7], ch
+    ret
+
+native_realmode_call:
+    push rbx
+    push rbp
+    push r12
+    push r13
+    push r14
+    push r15
+    pushfq
+    cli
+    mov r12, rsi
+    mov r13, [rm_base]
+    mov ebx, edi
+
+    lea rdi, [r13 + (rm_regs - rm_blob)]
+    mov ecx, REGS_SIZE
+    rep movsb
+    mov [r13 + (rm_vector - rm_blob)], bl
+
+    sgdt [saved_gdtr]
+    sidt [saved_idtr]
+    mov rax, cr3
+    mov [r13 + (rm_cr3 - rm_blob)], eax
+    lea rax, [.back64]
+    mov [r13 + (rm_return64 - rm_blob)], eax
+    mov word [r13 + (rm_return64 - rm_blob) + 4], SEL_CODE64
+    mov [saved_rsp], rsp
+
+    ; The firmware's PIC layout while it runs.
+    mov al, 0x08
+    mov ah, 0x70
+    mov bx, [native_bios_pic_masks]
+    call program_pic
+
+    lgdt [r13 + (rm_gdt_pointer - rm_blob)]
+    push SEL_CODE32
+    push rm_entry32 - rm_blob
+    retfq
+
+.back64:
+    mov ax, SEL_DATA64
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov fs, ax
+    mov gs, ax
+    lgdt [saved_gdtr]
+    lidt [saved_idtr]
+    mov rsp, [saved_rsp]
+
+    ; Our layout again: IRQs at 20h-2Fh, only the timer (IRQ0) unmasked.
+    mov al, 0x20
+    mov ah, 0x28
+    mov bx, 0xFFFE
+    call program_pic
+
+    mov r13, [rm_base]
+    lea rsi, [r13 + (rm_regs - rm_blob)]
+    mov rdi, r12
+    mov ecx, REGS_SIZE
+    rep movsb
+
+    popfq
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbp
+    pop rbx
+    ret
+
+; al = master vector base, ah = slave vector base, bl = master mask, bh = slave mask.
+program_pic:
+    mov dl, al
+    mov al, 0x11                            ; ICW1: edge, cascade, ICW4 follows
+    out 0x20, al
+    out 0x80, al
+    out 0xA0, al
+    out 0x80, al
+    mov al, dl
+    out 0x21, al                            ; ICW2
+    out 0x80, al
+    mov al, ah
+    out 0xA1, al
+    out 0x80, al
+    mov al, 0x04                            ; ICW3: slave on IRQ2
+    out 0x21, al
+    out 0x80, al
+    mov al, 0x02
+    out 0xA1, al
+    out 0x80, al
+    mov al, 0x01                            ; ICW4: 8086 mode
+    out 0x21, al
+    out 0x80, al
+    out 0xA1, al
+    out 0x80, al
+    mov al, bl
+    out 0x21, al
+    mov al, bh
+    out 0xA1, al
+    ret
+
+section .bss
+alignb 8
+rm_base:    resq 1
+saved_rsp:  resq 1
+saved_gdtr: resb 10
+saved_idtr: resb 10
+
+; ---------------------------------------------------------------------------------------------
+; The blob: copied below 1 MiB; every address inside it is an offset from its start.
+; ---------------------------------------------------------------------------------------------
+section .data
+align 16
+rm_blob:
+
+bits 32
+rm_entry32:                                 ; compatibility mode, CS base = blob
+    mov ax, SEL_DATA32
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov eax, cr0
+    and eax, 0x7FFFFFFF                     ; paging off: IA-32e mode ends
+    mov cr0, eax
+    mov ecx, EFER
+    rdmsr
+    and eax, ~(1 << 8)
+    wrmsr
+    jmp SEL_CODE16:(rm_entry16 - rm_blob)
+
+bits 16
+rm_entry16:                                 ; 16-bit protected mode, 64 KiB segments at the blob
+    mov ax, SEL_DATA16
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov fs, ax
+    mov gs, ax
+    mov eax, cr0
+    and eax, ~1
+    mov cr0, eax
+rm_real_jump:
+    jmp 0x0000:(rm_real - rm_blob)          ; segment patched by native_realmode_install
+
+rm_real:
+    mov ax, cs
+    mov ds, ax
+    mov ss, ax
+    mov sp, rm_stack_top - rm_blob
+    lidt [rm_ivt_pointer - rm_blob]
+
+    xor ax, ax
+    mov es, ax
+    movzx bx, byte [rm_vector - rm_blob]
+    shl bx, 2
+    mov eax, [es:bx]
+    mov [rm_target - rm_blob], eax
+
+    push word [rm_regs - rm_blob + 28]      ; caller's DS, loaded last
+    mov es, [rm_regs - rm_blob + 30]
+    mov eax, [rm_regs - rm_blob + 0]
+    mov ebx, [rm_regs - rm_blob + 4]
+    mov ecx, [rm_regs - rm_blob + 8]
+    mov edx, [rm_regs - rm_blob + 12]
+    mov esi, [rm_regs - rm_blob + 16]
+    mov edi, [rm_regs - rm_blob + 20]
+    mov ebp, [rm_regs - rm_blob + 24]
+    pop ds
+
+    pushf                                   ; INT n: flags, then a far call the IRET returns from
+    call far [cs:rm_target - rm_blob]
+
+    pushf
+    push ds
+    push es
+    push eax
+    mov ax, cs
+    mov ds, ax
+    pop dword [rm_regs - rm_blob + 0]
+    pop word [rm_regs - rm_blob + 30]
+    pop word [rm_regs - rm_blob + 28]
+    pop word [rm_regs - rm_blob + 32]
+    mov [rm_regs - rm_blob + 4], ebx
+    mov [rm_regs - rm_blob + 8], ecx
+    mov [rm_regs - rm_blob + 12], edx
+    mov [rm_regs - rm_blob + 16], esi
+    mov [rm_regs - rm_blob + 20], edi
+    mov [rm_regs - rm_blob + 24], ebp
+
+    cli
+    o32 lgdt [rm_gdt_pointer - rm_blob]
+    mov eax, cr0
+    or eax, 1
+    mov cr0, eax
+    jmp dword SEL_CODE32:(rm_back32 - rm_blob)
+
+bits 32
+rm_back32:
+    mov ax, SEL_DATA32
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov eax, [rm_cr3 - rm_blob]
+    mov cr3, eax
+    mov ecx, EFER
+    rdmsr
+    or eax, 1 << 8
+    wrmsr
+    mov eax, cr0
+    or eax, 0x80000000                      ; paging on: IA-32e mode again (compatibility)
+    mov cr0, eax
+    jmp far [rm_return64 - rm_blob]         ; to the 64-bit code segment
+
+align 8
+rm_gdt:
+    dq 0
+    dq 0x00AF9B000000FFFF                   ; 0x08: 64-bit code (as the kernel's)
+    dq 0x00CF93000000FFFF                   ; 0x10: flat data (as the kernel's)
+    dq 0x00CF9B000000FFFF                   ; 0x18: 32-bit code, base patched
+    dq 0x00CF93000000FFFF                   ; 0x20: 32-bit data, base patched
+    dq 0x00009B000000FFFF                   ; 0x28: 16-bit code, 64 KiB, base patched
+    dq 0x000093000000FFFF                   ; 0x30: 16-bit data, 64 KiB, base patched
+rm_gdt_end:
+
+align 8
+    dw 0, 0, 0
+rm_gdt_pointer:
+    dw rm_gdt_end - rm_gdt - 1
+    dq 0                                    ; linear address of the copy's GDT, patched
+
+align 8
+    dw 0, 0, 0
+rm_ivt_pointer:
+    dw 0x3FF
+    dq 0
+
+align 4
+rm_cr3:         dd 0
+rm_target:      dd 0
+rm_return64:    dd 0
+                dw 0
+rm_vector:      db 0
+align 4
+rm_regs:        times REGS_SIZE db 0
+
+align 16
+rm_stack:       times 2048 db 0
+rm_stack_top:
+rm_blob_end:
