@@ -18,6 +18,9 @@ namespace Bootstage.Kernel.Core
 
         public static bool IsInstalled => s_base != 0;
 
+        /// <summary>Where the real-mode blob lives (the start of the 4 KiB taken from base memory).</summary>
+        public static ulong Base => s_base;
+
         /// <summary>Puts the thunk in the last 4 KiB of base memory; false when there is no base memory to use.</summary>
         public static bool Install(uint lowerKiB)
         {

@@ -52,6 +52,12 @@ namespace Bootstage.Kernel.Core
         {
             ReportCommandLine();
             ReportMemory();
+            if (_info.IsValid)
+            {
+                // The thunk costs nothing until used: the SAN handoff and the BIOS calls need it.
+                BiosServices.Install(_info.MemoryLowerKiB);
+            }
+
             if (_options.RealModeTest)
             {
                 ReportBiosMemoryMap();
@@ -182,7 +188,7 @@ namespace Bootstage.Kernel.Core
         // The BIOS's own E820h map, read through the real-mode thunk, beside the loader's.
         private void ReportBiosMemoryMap()
         {
-            if (!_info.IsValid || !BiosServices.Install(_info.MemoryLowerKiB))
+            if (!BiosServices.IsInstalled)
             {
                 Log.Milestone("e820").Text(" status=failed reason=no base memory for the real-mode thunk").End();
                 return;

@@ -100,6 +100,13 @@ namespace Bootstage.Kernel.Core
                 return false;
             }
 
+            if (commandLine.IsSet("sanboot"u8))
+            {
+                // Returns only if the handoff is impossible (the reason is logged).
+                SanHandoff.Boot(disk, mbr);
+                return false;
+            }
+
             if (commandLine.IsSet("san-logout"u8))
             {
                 IscsiStatus closed = disk.Close();

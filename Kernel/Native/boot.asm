@@ -45,6 +45,7 @@ global native_boot_multiboot_magic
 global native_boot_multiboot_info
 global native_boot_pml4
 global native_bios_pic_masks
+global native_boot_low_page_table
 
 ; ---------------------------------------------------------------------------------------------
 ; Multiboot header. It gets its own section so linker.ld can put it first: loaders scan only
@@ -414,6 +415,7 @@ pdpt_table:
     resb 4096
 pd_tables:
     resb 4 * 4096
+native_boot_low_page_table:
 low_page_table:
     resb 4096
 

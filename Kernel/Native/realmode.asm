@@ -16,6 +16,15 @@
 ;   void native_realmode_call(uint vector, void* regs)   regs: the 34-byte register image of
 ;                                                         Boot/Int13/Int13Registers.cs
 ;   ulong native_realmode_blob_size()
+;   void native_realmode_hook_int13()                     IVT[13h] -> the blob's entry (old vector kept),
+;                                                         page 0 mapped for good (the IVT and BDA live there)
+;   void native_realmode_boot(uint drive)                 real mode, DL = drive, jump to 0000:7C00; no return
+;
+; The way up (an INT 13h call from the OS loader): the blob's real-mode entry stores the caller's
+; registers in its image, enters long mode on a stack of its own, saves the SSE state, gives the
+; PIC our layout, and calls the C# export KernelInt13Upcall(image); its answer (0 served, 1 chain)
+; decides on the way back down whether the caller gets the image back with CF in its FLAGS, or
+; the previous INT 13h handler gets the call (DL possibly renumbered).
 
 bits 64
 default rel
@@ -31,10 +40,14 @@ REGS_SIZE       equ 34
 EFER            equ 0xC0000080
 
 extern native_bios_pic_masks
+extern native_boot_low_page_table
+extern KernelInt13Upcall
 
 global native_realmode_install
 global native_realmode_call
 global native_realmode_blob_size
+global native_realmode_hook_int13
+global native_realmode_boot
 
 section .text
 
@@ -77,6 +90,91 @@ set_descriptor_base:
     mov [rdi + 7], ch
     ret
 
+native_realmode_hook_int13:
+    ; The IVT and the BDA are in page 0, which the boot stub leaves unmapped to catch null
+    ; pointers; from the handoff on they are the loader's interface, so page 0 is mapped.
+    mov qword [native_boot_low_page_table], 0x3
+    invlpg [abs 0]
+    mov rdx, [rm_base]
+    mov eax, [abs 0x4C]
+    mov [rdx + (rm_old13 - rm_blob)], eax
+    mov rax, rdx
+    shr rax, 4
+    shl eax, 16
+    mov ax, rm_int13_entry - rm_blob
+    mov [abs 0x4C], eax
+    call record_long_mode_state
+    ret
+
+; The state the way up restores: CR3, CR4, the kernel's GDT/IDT pseudo-descriptors, and where
+; the 64-bit upcall code is.
+record_long_mode_state:
+    mov rdx, [rm_base]
+    mov rax, cr3
+    mov [rdx + (rm_cr3 - rm_blob)], eax
+    mov rax, cr4
+    mov [rdx + (rm_cr4 - rm_blob)], eax
+    lea rax, [upcall64]
+    mov [rdx + (rm_up64 - rm_blob)], eax
+    mov word [rdx + (rm_up64 - rm_blob) + 4], SEL_CODE64
+    sgdt [saved_gdtr]
+    sidt [saved_idtr]
+    ret
+
+native_realmode_boot:
+    cli
+    mov r13, [rm_base]
+    mov [r13 + (rm_vector - rm_blob)], dil
+    mov byte [r13 + (rm_mode - rm_blob)], 1
+    mov al, 0x08
+    mov ah, 0x70
+    mov bx, [native_bios_pic_masks]
+    call program_pic
+    lgdt [r13 + (rm_gdt_pointer - rm_blob)]
+    push SEL_CODE32
+    push rm_entry32 - rm_blob
+    retfq
+
+; Reached from the blob in 64-bit mode (blob GDT, CS 0x08) for an INT 13h call.
+upcall64:
+    mov ax, SEL_DATA64
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov fs, ax
+    mov gs, ax
+    lgdt [saved_gdtr]
+    lidt [saved_idtr]
+    lea rsp, [upcall_stack_top]
+    fxsave [upcall_fx_area]
+
+    ; Our PIC layout while we serve (a Halt must see the timer at vector 20h), the caller's after.
+    in al, 0x21
+    mov [upcall_pic_masks], al
+    in al, 0xA1
+    mov [upcall_pic_masks + 1], al
+    mov al, 0x20
+    mov ah, 0x28
+    mov bx, 0xFFFE
+    call program_pic
+
+    mov r13, [rm_base]
+    lea rdi, [r13 + (rm_regs - rm_blob)]
+    call KernelInt13Upcall
+    mov r13, [rm_base]
+    mov [r13 + (rm_disposition - rm_blob)], al
+    mov byte [r13 + (rm_mode - rm_blob)], 2
+
+    mov al, 0x08
+    mov ah, 0x70
+    mov bx, [upcall_pic_masks]
+    call program_pic
+    fxrstor [upcall_fx_area]
+    lgdt [r13 + (rm_gdt_pointer - rm_blob)]
+    push SEL_CODE32
+    push rm_entry32 - rm_blob
+    retfq
+
 native_realmode_call:
     push rbx
     push rbp
@@ -94,6 +192,7 @@ native_realmode_call:
     mov ecx, REGS_SIZE
     rep movsb
     mov [r13 + (rm_vector - rm_blob)], bl
+    mov byte [r13 + (rm_mode - rm_blob)], 0
 
     sgdt [saved_gdtr]
     sidt [saved_idtr]
@@ -179,7 +278,12 @@ program_pic:
     ret
 
 section .bss
+alignb 16
+upcall_fx_area: resb 512
+upcall_stack:   resb 64 * 1024
+upcall_stack_top:
 alignb 8
+upcall_pic_masks: resw 1
 rm_base:    resq 1
 saved_rsp:  resq 1
 saved_gdtr: resb 10
@@ -224,9 +328,13 @@ rm_real_jump:
 rm_real:
     mov ax, cs
     mov ds, ax
+    lidt [rm_ivt_pointer - rm_blob]
+    cmp byte [rm_mode - rm_blob], 1
+    je rm_boot
+    cmp byte [rm_mode - rm_blob], 2
+    je rm_up_return
     mov ss, ax
     mov sp, rm_stack_top - rm_blob
-    lidt [rm_ivt_pointer - rm_blob]
 
     xor ax, ax
     mov es, ax
@@ -273,6 +381,103 @@ rm_real:
     mov cr0, eax
     jmp dword SEL_CODE32:(rm_back32 - rm_blob)
 
+; The handoff: real mode, DL = the SAN drive, DS = ES = SS = 0, the stack below the boot
+; sector, interrupts on, as a BIOS starts a boot sector.
+rm_boot:
+    movzx dx, byte [rm_vector - rm_blob]
+    xor ax, ax
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov sp, 0x7C00
+    xor bx, bx
+    xor cx, cx
+    xor si, si
+    xor di, di
+    xor bp, bp
+    sti
+    jmp 0x0000:0x7C00
+
+; An INT 13h call from the loader: keep its registers and stack, go up to long mode.
+rm_int13_entry:
+    push ds
+    push eax
+    mov ax, cs
+    mov ds, ax
+    pop dword [rm_regs - rm_blob + 0]
+    pop word [rm_regs - rm_blob + 28]
+    mov [rm_regs - rm_blob + 4], ebx
+    mov [rm_regs - rm_blob + 8], ecx
+    mov [rm_regs - rm_blob + 12], edx
+    mov [rm_regs - rm_blob + 16], esi
+    mov [rm_regs - rm_blob + 20], edi
+    mov [rm_regs - rm_blob + 24], ebp
+    mov [rm_regs - rm_blob + 30], es
+    mov [rm_caller_ss - rm_blob], ss
+    mov [rm_caller_sp - rm_blob], esp
+    mov bp, sp
+    mov ax, [ss:bp + 4]                     ; the caller's FLAGS (IP, CS, FLAGS on its stack)
+    mov [rm_regs - rm_blob + 32], ax
+    cli
+    o32 lgdt [rm_gdt_pointer - rm_blob]
+    mov eax, cr0
+    or eax, 1
+    mov cr0, eax
+    jmp dword SEL_CODE32:(rm_up32 - rm_blob)
+
+; Back from the upcall: serve the answer or chain to the previous handler.
+rm_up_return:
+    mov ss, [rm_caller_ss - rm_blob]
+    mov esp, [rm_caller_sp - rm_blob]
+    cmp byte [rm_disposition - rm_blob], 0
+    jne .chain
+    mov bp, sp
+    mov ax, [ss:bp + 4]
+    and ax, 0xFFFE
+    mov bx, [rm_regs - rm_blob + 32]
+    and bx, 1
+    or ax, bx
+    mov [ss:bp + 4], ax                     ; the caller's FLAGS with our CF
+    call rm_load_registers
+    iret
+.chain:
+    call rm_load_registers
+    jmp far [cs:rm_old13 - rm_blob]
+
+; Loads the caller's registers from the image; DS last.
+rm_load_registers:
+    push word [rm_regs - rm_blob + 28]
+    mov es, [rm_regs - rm_blob + 30]
+    mov eax, [rm_regs - rm_blob + 0]
+    mov ebx, [rm_regs - rm_blob + 4]
+    mov ecx, [rm_regs - rm_blob + 8]
+    mov edx, [rm_regs - rm_blob + 12]
+    mov esi, [rm_regs - rm_blob + 16]
+    mov edi, [rm_regs - rm_blob + 20]
+    mov ebp, [rm_regs - rm_blob + 24]
+    pop ds
+    ret
+
+bits 32
+rm_up32:
+    mov ax, SEL_DATA32
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov eax, [rm_cr4 - rm_blob]
+    mov cr4, eax
+    mov eax, [rm_cr3 - rm_blob]
+    mov cr3, eax
+    mov ecx, EFER
+    rdmsr
+    or eax, 1 << 8
+    wrmsr
+    mov eax, cr0
+    or eax, 0x80000001
+    and eax, ~((1 << 2) | (1 << 3))         ; EM and TS off: SSE must run
+    mov cr0, eax
+    jmp far [rm_up64 - rm_blob]
+
 bits 32
 rm_back32:
     mov ax, SEL_DATA32
@@ -315,6 +520,14 @@ rm_ivt_pointer:
 
 align 4
 rm_cr3:         dd 0
+rm_cr4:         dd 0
+rm_up64:        dd 0
+                dw 0
+rm_old13:       dd 0
+rm_caller_sp:   dd 0
+rm_caller_ss:   dw 0
+rm_mode:        db 0
+rm_disposition: db 0
 rm_target:      dd 0
 rm_return64:    dd 0
                 dw 0

@@ -72,6 +72,14 @@ namespace Bootstage.Kernel.Platform
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern void RealModeCall(uint vector, void* registers);
 
+        [RuntimeImport("*", "native_realmode_hook_int13")]
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        internal static extern void RealModeHookInt13();
+
+        [RuntimeImport("*", "native_realmode_boot")]
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        internal static extern void RealModeBoot(uint drive);
+
         [RuntimeImport("*", "native_realmode_blob_size")]
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern ulong RealModeBlobSize();

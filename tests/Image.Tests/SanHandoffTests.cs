@@ -1,0 +1,71 @@
+// The SAN boot handoff in the image: with `sanboot`, the LUN's block 0 runs at 0000:7C00 in real
+// mode with DL = 80h, and every INT 13h call it makes comes back up to our service and the SAN
+// device. The boot sector (BootSectors/int13check.asm, assembled here with nasm) checks AH=41h,
+// AH=08h, a CHS read of block 0 and a megabyte of AH=42h reads, and prints what it found; the
+// test compares the sum of those blocks with the LUN's backing file.
+using System;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.IO;
+using System.Text.RegularExpressions;
+using Bootstage.Iscsi.Peers;
+
+namespace Bootstage.Image.Tests
+{
+    public class SanHandoffTests
+    {
+        private const string Iqn = "iqn.2026-12.org.bootstage.test:handoff";
+
+        private static byte[] Assemble(string source)
+        {
+            string output = Path.Combine(Path.GetTempPath(), "bootstage-bs-" + Guid.NewGuid().ToString("N") + ".bin");
+            string path = Path.Combine(AppContext.BaseDirectory, "BootSectors", source);
+            ProcessStartInfo start = new ProcessStartInfo("nasm", $"-f bin -o \"{output}\" \"{path}\"") { RedirectStandardError = true };
+            using Process process = Process.Start(start)!;
+            string errors = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, "nasm: " + errors);
+            byte[] bytes = File.ReadAllBytes(output);
+            File.Delete(output);
+            return bytes;
+        }
+
+        [Fact]
+        public void A_boot_sector_from_the_lun_reads_its_disk_through_our_int13()
+        {
+            string directory = Path.Combine(Path.GetTempPath(), "bootstage-handoff-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(directory);
+            try
+            {
+                string file = Path.Combine(directory, "disk.img");
+                TgtdTarget.CreateBackingFile(file, 8 << 20, 77);
+                TgtdTarget.WriteAt(file, 0, Assemble("int13check.asm"));
+                byte[] disk = File.ReadAllBytes(file);
+                uint sum = 0;
+                for (int offset = 512; offset < 512 + 2048 * 512; offset += 4)
+                {
+                    sum += BinaryPrimitives.ReadUInt32LittleEndian(disk.AsSpan(offset));
+                }
+
+                using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
+                target.AddTarget(1, Iqn);
+                target.AddLun(1, 1, file);
+                target.BindAll(1);
+                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} sanboot",
+                    extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
+
+                Assert.Contains("@milestone name=san-boot drive=0x80", result.Serial);
+                Match ok = Regex.Match(result.Serial, @"@bootsector ok heads=([0-9a-f]{2}) spt=([0-9a-f]{2}) sum=([0-9a-f]{8})");
+                Assert.True(ok.Success, result.ToString());
+                Assert.Equal("fe", ok.Groups[1].Value);
+                Assert.Equal("3f", ok.Groups[2].Value);
+                Assert.Equal(sum.ToString("x8"), ok.Groups[3].Value);
+                Assert.Equal(1, result.ExitCode);
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+}
