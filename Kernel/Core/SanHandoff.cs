@@ -1,11 +1,14 @@
 // The SAN boot handoff (issue 11, first cut): the opened SAN disk becomes BIOS drive 80h through
-// the INT 13h service (Boot/Int13), the IVT's INT 13h vector points at the real-mode blob, the
-// disk's block 0 goes to 0000:7C00 and the machine drops to real mode and runs it with DL = 80h,
-// as a BIOS starts a boot sector. From then on each INT 13h call comes back up through
-// KernelInt13Upcall. Not yet: hiding our memory from the loader (INT 15h E820h hook), the iBFT,
-// the Hyper-V quiesce, INT 18h on failure.
+// the INT 13h service (Boot/Int13); our memory — the image, every page the allocator handed out
+// (heap, DMA rings and buffers) and the real-mode blob — is hidden from the OS loader through an
+// INT 15h service over the firmware's E820h map (Boot/Handoff); both vectors point at the
+// real-mode blob; the disk's block 0 goes to 0000:7C00 and the machine drops to real mode and
+// runs it with DL = 80h, as a BIOS starts a boot sector. From then on each INT 13h/15h call comes
+// back up through KernelBiosUpcall. Not yet: the iBFT, the Hyper-V quiesce, INT 18h on failure,
+// relocation of the resident part to the top of memory (today it stays at 1 MiB).
 using System;
 using System.Runtime;
+using Bootstage.Boot.Handoff;
 using Bootstage.Boot.Int13;
 using Bootstage.Boot.San;
 using Bootstage.Kernel.Console;
@@ -19,8 +22,11 @@ namespace Bootstage.Kernel.Core
         private const ulong BootSector = 0x7C00;
         private const ulong BaseMemoryKiB = 0x413;
         private const ulong IdentityMappedLimit = 0x100000000;
+        private const ulong FirstMegabyte = 0x100000;
+        private const ulong BaseMemoryEnd = 0xA0000;
 
         private static Int13Service? s_service;
+        private static Int15Service? s_int15;
 
         private sealed class IdentityMemory : IRealModeMemory
         {
@@ -44,9 +50,24 @@ namespace Bootstage.Kernel.Core
                 return;
             }
 
-            // From here the IVT and BDA (page 0) are mapped and INT 13h is ours.
-            Plugs.RealModeHookInt13();
-            Int13Service service = new Int13Service(new IdentityMemory());
+            // The firmware's map first (through the BIOS itself, before INT 15h is ours), then
+            // everything of ours cut out of it.
+            E820Map map = new E820Map();
+            if (BiosServices.ReadE820(map) <= 0
+                || !map.Hide(FirstMegabyte, Machine.Pages->HighWater > FirstMegabyte ? Machine.Pages->HighWater - FirstMegabyte : 0)
+                || !map.Hide(Plugs.ImageStart(), Plugs.ImageEnd() - Plugs.ImageStart())
+                || !map.Hide(BiosServices.Base, BaseMemoryEnd - BiosServices.Base))
+            {
+                Log.Milestone("san-boot").Text(" status=failed reason=no memory map to hide ourselves in").End();
+                return;
+            }
+
+            // From here the IVT and BDA (page 0) are mapped and INT 13h and 15h are ours.
+            IdentityMemory memory = new IdentityMemory();
+            s_int15 = new Int15Service(map, memory);
+            Plugs.RealModeHook(0x15);
+            Plugs.RealModeHook(0x13);
+            Int13Service service = new Int13Service(memory);
             Int13Drive drive = new Int13Drive(Drive, disk) { Geometry = Int13Geometry.Guess(block0, disk.BlockCount) };
             service.Hook(drive);
             s_service = service;
@@ -54,21 +75,27 @@ namespace Bootstage.Kernel.Core
             // The blob sits in the last 4 KiB of base memory: the loader must not take it.
             *(ushort*)BaseMemoryKiB = (ushort)(BiosServices.Base / 1024);
             block0.Slice(0, 512).CopyTo(new Span<byte>((void*)BootSector, 512));
-            Log.Milestone("san-boot").Text(" drive=0x").Hex(Drive, 2).Text(" base-kib=").Dec(BiosServices.Base / 1024).End();
+            Log.Milestone("san-boot").Text(" drive=0x").Hex(Drive, 2).Text(" base-kib=").Dec(BiosServices.Base / 1024)
+                .Text(" hidden-end=0x").Hex(Machine.Pages->HighWater > Plugs.ImageEnd() ? Machine.Pages->HighWater : Plugs.ImageEnd(), 8)
+                .Text(" e820-entries=").Dec((ulong)map.Count).End();
             Plugs.RealModeBoot(Drive);
         }
 
-        /// <summary>An INT 13h call from real mode: 0 when served (registers hold the answer), 1 to chain.</summary>
-        [RuntimeExport("KernelInt13Upcall")]
-        internal static byte Int13Upcall(Int13Registers* registers)
+        /// <summary>An INT 13h or 15h call from real mode: 0 when served (registers hold the answer), 1 to chain.</summary>
+        [RuntimeExport("KernelBiosUpcall")]
+        internal static byte BiosUpcall(uint vector, Int13Registers* registers)
         {
-            Int13Service? service = s_service;
-            if (service == null)
+            Int13Disposition disposition = Int13Disposition.Chain;
+            if (vector == 0x13 && s_service != null)
             {
-                return 1;
+                disposition = s_service.Handle(ref *registers);
+            }
+            else if (vector == 0x15 && s_int15 != null)
+            {
+                disposition = s_int15.Handle(ref *registers);
             }
 
-            return service.Handle(ref *registers) == Int13Disposition.Handled ? (byte)0 : (byte)1;
+            return disposition == Int13Disposition.Handled ? (byte)0 : (byte)1;
         }
     }
 }

@@ -14,11 +14,15 @@ namespace Bootstage.Kernel.Memory
         private int _count;
         private ulong _managedBytes;
         private ulong _freeBytes;
+        private ulong _highWater;
 
         /// <summary>Bytes ever added as usable (after alignment and reservations).</summary>
         public ulong ManagedBytes => _managedBytes;
 
         public ulong FreeBytes => _freeBytes;
+
+        /// <summary>The end of the highest page ever handed out (what the handoff must hide from the OS).</summary>
+        public ulong HighWater => _highWater;
 
         public int RangeCount => _count;
 
@@ -106,6 +110,11 @@ namespace Bootstage.Kernel.Memory
                 }
 
                 _freeBytes -= bytes;
+                if (address + bytes > _highWater)
+                {
+                    _highWater = address + bytes;
+                }
+
                 return address;
             }
 

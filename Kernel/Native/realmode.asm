@@ -16,15 +16,15 @@
 ;   void native_realmode_call(uint vector, void* regs)   regs: the 34-byte register image of
 ;                                                         Boot/Int13/Int13Registers.cs
 ;   ulong native_realmode_blob_size()
-;   void native_realmode_hook_int13()                     IVT[13h] -> the blob's entry (old vector kept),
-;                                                         page 0 mapped for good (the IVT and BDA live there)
+;   void native_realmode_hook(uint vector)                IVT[13h] or IVT[15h] -> the blob's entry (old
+;                                                         vector kept), page 0 mapped for good (IVT and BDA)
 ;   void native_realmode_boot(uint drive)                 real mode, DL = drive, jump to 0000:7C00; no return
 ;
-; The way up (an INT 13h call from the OS loader): the blob's real-mode entry stores the caller's
-; registers in its image, enters long mode on a stack of its own, saves the SSE state, gives the
-; PIC our layout, and calls the C# export KernelInt13Upcall(image); its answer (0 served, 1 chain)
-; decides on the way back down whether the caller gets the image back with CF in its FLAGS, or
-; the previous INT 13h handler gets the call (DL possibly renumbered).
+; The way up (an INT 13h or INT 15h call from the OS loader): the blob's real-mode entry stores
+; the caller's registers in its image, enters long mode on a stack of its own, saves the SSE
+; state, gives the PIC our layout, and calls the C# export KernelBiosUpcall(vector, image); its
+; answer (0 served, 1 chain) decides on the way back down whether the caller gets the image back
+; with CF in its FLAGS, or the previous handler of that vector gets the call.
 
 bits 64
 default rel
@@ -41,12 +41,12 @@ EFER            equ 0xC0000080
 
 extern native_bios_pic_masks
 extern native_boot_low_page_table
-extern KernelInt13Upcall
+extern KernelBiosUpcall
 
 global native_realmode_install
 global native_realmode_call
 global native_realmode_blob_size
-global native_realmode_hook_int13
+global native_realmode_hook
 global native_realmode_boot
 
 section .text
@@ -90,19 +90,28 @@ set_descriptor_base:
     mov [rdi + 7], ch
     ret
 
-native_realmode_hook_int13:
+native_realmode_hook:
     ; The IVT and the BDA are in page 0, which the boot stub leaves unmapped to catch null
     ; pointers; from the handoff on they are the loader's interface, so page 0 is mapped.
     mov qword [native_boot_low_page_table], 0x3
     invlpg [abs 0]
     mov rdx, [rm_base]
-    mov eax, [abs 0x4C]
+    mov ecx, edi
+    shl ecx, 2
+    mov eax, [rcx]
+    mov r8, rdx
+    shr r8, 4
+    shl r8d, 16
+    cmp edi, 0x15
+    je .int15
     mov [rdx + (rm_old13 - rm_blob)], eax
-    mov rax, rdx
-    shr rax, 4
-    shl eax, 16
-    mov ax, rm_int13_entry - rm_blob
-    mov [abs 0x4C], eax
+    mov r8w, rm_int13_entry - rm_blob
+    jmp .store
+.int15:
+    mov [rdx + (rm_old15 - rm_blob)], eax
+    mov r8w, rm_int15_entry - rm_blob
+.store:
+    mov [rcx], r8d
     call record_long_mode_state
     ret
 
@@ -159,8 +168,9 @@ upcall64:
     call program_pic
 
     mov r13, [rm_base]
-    lea rdi, [r13 + (rm_regs - rm_blob)]
-    call KernelInt13Upcall
+    movzx edi, byte [r13 + (rm_vector - rm_blob)]
+    lea rsi, [r13 + (rm_regs - rm_blob)]
+    call KernelBiosUpcall
     mov r13, [rm_base]
     mov [r13 + (rm_disposition - rm_blob)], al
     mov byte [r13 + (rm_mode - rm_blob)], 2
@@ -398,12 +408,25 @@ rm_boot:
     sti
     jmp 0x0000:0x7C00
 
-; An INT 13h call from the loader: keep its registers and stack, go up to long mode.
+; An INT 13h or INT 15h call from the loader: keep its registers and stack, go up to long mode.
 rm_int13_entry:
     push ds
     push eax
     mov ax, cs
     mov ds, ax
+    mov byte [rm_vector - rm_blob], 0x13
+    jmp rm_bios_entry
+
+rm_int15_entry:
+    push ds
+    push eax
+    mov ax, cs
+    mov ds, ax
+    mov byte [rm_vector - rm_blob], 0x15
+
+rm_bios_entry:
+    mov [rm_caller_fs - rm_blob], fs
+    mov [rm_caller_gs - rm_blob], gs
     pop dword [rm_regs - rm_blob + 0]
     pop word [rm_regs - rm_blob + 28]
     mov [rm_regs - rm_blob + 4], ebx
@@ -441,11 +464,19 @@ rm_up_return:
     call rm_load_registers
     iret
 .chain:
+    cmp byte [rm_vector - rm_blob], 0x15
+    je .chain15
     call rm_load_registers
     jmp far [cs:rm_old13 - rm_blob]
+.chain15:
+    call rm_load_registers
+    jmp far [cs:rm_old15 - rm_blob]
 
-; Loads the caller's registers from the image; DS last.
+; Loads the caller's registers from the image (FS and GS as they came: the transitions used
+; them); DS last.
 rm_load_registers:
+    mov fs, [rm_caller_fs - rm_blob]
+    mov gs, [rm_caller_gs - rm_blob]
     push word [rm_regs - rm_blob + 28]
     mov es, [rm_regs - rm_blob + 30]
     mov eax, [rm_regs - rm_blob + 0]
@@ -524,8 +555,11 @@ rm_cr4:         dd 0
 rm_up64:        dd 0
                 dw 0
 rm_old13:       dd 0
+rm_old15:       dd 0
 rm_caller_sp:   dd 0
 rm_caller_ss:   dw 0
+rm_caller_fs:   dw 0
+rm_caller_gs:   dw 0
 rm_mode:        db 0
 rm_disposition: db 0
 rm_target:      dd 0

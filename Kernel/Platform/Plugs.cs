@@ -72,9 +72,9 @@ namespace Bootstage.Kernel.Platform
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern void RealModeCall(uint vector, void* registers);
 
-        [RuntimeImport("*", "native_realmode_hook_int13")]
+        [RuntimeImport("*", "native_realmode_hook")]
         [MethodImpl(MethodImplOptions.InternalCall)]
-        internal static extern void RealModeHookInt13();
+        internal static extern void RealModeHook(uint vector);
 
         [RuntimeImport("*", "native_realmode_boot")]
         [MethodImpl(MethodImplOptions.InternalCall)]
