@@ -103,7 +103,7 @@ namespace Bootstage.Kernel.Core
             if (commandLine.IsSet("sanboot"u8))
             {
                 // Returns only if the handoff is impossible (the reason is logged).
-                SanHandoff.Boot(disk, mbr);
+                SanHandoff.Boot(disk, mbr, commandLine.IsSet("bios-trace"u8));
                 return false;
             }
 

@@ -5,7 +5,8 @@
 // real-mode blob; the disk's block 0 goes to 0000:7C00 and the machine drops to real mode and
 // runs it with DL = 80h, as a BIOS starts a boot sector. From then on each INT 13h/15h call comes
 // back up through KernelBiosUpcall. Not yet: the iBFT, the Hyper-V quiesce, INT 18h on failure,
-// relocation of the resident part to the top of memory (today it stays at 1 MiB).
+// moving the image itself to the top of memory (it is linked at 128 MiB; the allocator already
+// hands out pages top-down, so everything from 1 MiB to the image stays the loader's).
 using System;
 using System.Runtime;
 using Bootstage.Boot.Handoff;
@@ -27,6 +28,7 @@ namespace Bootstage.Kernel.Core
 
         private static Int13Service? s_service;
         private static Int15Service? s_int15;
+        private static bool s_trace;
 
         private sealed class IdentityMemory : IRealModeMemory
         {
@@ -41,9 +43,13 @@ namespace Bootstage.Kernel.Core
             }
         }
 
-        /// <summary>Hooks INT 13h for <paramref name="disk"/> and runs its boot sector; returns only when that is impossible.</summary>
-        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0)
+        /// <summary>
+        /// Hooks INT 13h for <paramref name="disk"/> and runs its boot sector; returns only when that
+        /// is impossible. With <paramref name="trace"/> every INT 13h/15h call the loader makes is logged.
+        /// </summary>
+        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, bool trace)
         {
+            s_trace = trace;
             if (!BiosServices.IsInstalled || disk.BlockSize != 512 || block0.Length < 512 || block0[510] != 0x55 || block0[511] != 0xAA)
             {
                 Log.Milestone("san-boot").Text(" status=failed reason=").Text(!BiosServices.IsInstalled ? "no real-mode thunk" : "block 0 is not a boot sector").End();
@@ -53,8 +59,10 @@ namespace Bootstage.Kernel.Core
             // The firmware's map first (through the BIOS itself, before INT 15h is ours), then
             // everything of ours cut out of it.
             E820Map map = new E820Map();
+            ulong low = Machine.Pages->LowWater;
+            ulong high = Machine.Pages->HighWater;
             if (BiosServices.ReadE820(map) <= 0
-                || !map.Hide(FirstMegabyte, Machine.Pages->HighWater > FirstMegabyte ? Machine.Pages->HighWater - FirstMegabyte : 0)
+                || !map.Hide(low, high > low ? high - low : 0)
                 || !map.Hide(Plugs.ImageStart(), Plugs.ImageEnd() - Plugs.ImageStart())
                 || !map.Hide(BiosServices.Base, BaseMemoryEnd - BiosServices.Base))
             {
@@ -76,7 +84,7 @@ namespace Bootstage.Kernel.Core
             *(ushort*)BaseMemoryKiB = (ushort)(BiosServices.Base / 1024);
             block0.Slice(0, 512).CopyTo(new Span<byte>((void*)BootSector, 512));
             Log.Milestone("san-boot").Text(" drive=0x").Hex(Drive, 2).Text(" base-kib=").Dec(BiosServices.Base / 1024)
-                .Text(" hidden-end=0x").Hex(Machine.Pages->HighWater > Plugs.ImageEnd() ? Machine.Pages->HighWater : Plugs.ImageEnd(), 8)
+                .Text(" free-from-1mib-kib=").Dec(map.UsableRunFrom(FirstMegabyte) / 1024)
                 .Text(" e820-entries=").Dec((ulong)map.Count).End();
             Plugs.RealModeBoot(Drive);
         }
@@ -85,6 +93,11 @@ namespace Bootstage.Kernel.Core
         [RuntimeExport("KernelBiosUpcall")]
         internal static byte BiosUpcall(uint vector, Int13Registers* registers)
         {
+            if (s_trace)
+            {
+                Log.Begin(LogLevel.Info).Text("bios int 0x").Hex(vector, 2).Text(" eax=0x").Hex(registers->Eax, 8).Text(" edx=0x").Hex(registers->Edx, 8).End();
+            }
+
             Int13Disposition disposition = Int13Disposition.Chain;
             if (vector == 0x13 && s_service != null)
             {

@@ -1,5 +1,5 @@
 // The physical page allocator: a sorted table of free page ranges built from the firmware memory
-// map. Allocation is first fit and splits a range; freeing merges with neighbours. The table has
+// map. Allocation takes the top of the highest range that fits and splits it; freeing merges with neighbours. The table has
 // a fixed capacity so the allocator works before the heap exists; it never touches the memory it
 // manages, which is what lets the .NET tests drive it with made-up addresses.
 namespace Bootstage.Kernel.Memory
@@ -15,6 +15,7 @@ namespace Bootstage.Kernel.Memory
         private ulong _managedBytes;
         private ulong _freeBytes;
         private ulong _highWater;
+        private ulong _lowWater;
 
         /// <summary>Bytes ever added as usable (after alignment and reservations).</summary>
         public ulong ManagedBytes => _managedBytes;
@@ -23,6 +24,9 @@ namespace Bootstage.Kernel.Memory
 
         /// <summary>The end of the highest page ever handed out (what the handoff must hide from the OS).</summary>
         public ulong HighWater => _highWater;
+
+        /// <summary>The lowest page ever handed out (0 before the first allocation).</summary>
+        public ulong LowWater => _lowWater;
 
         public int RangeCount => _count;
 
@@ -86,7 +90,11 @@ namespace Bootstage.Kernel.Memory
             }
         }
 
-        /// <summary>Allocates physically contiguous pages; returns their address, or 0 when none fit.</summary>
+        /// <summary>
+        /// Allocates physically contiguous pages from the top of the highest range they fit in;
+        /// returns their address, or 0 when none fit. Top-down keeps the memory just above 1 MiB
+        /// free for the OS loader we hand over to (loaders put themselves there).
+        /// </summary>
         public ulong Allocate(uint pageCount)
         {
             if (pageCount == 0)
@@ -95,15 +103,15 @@ namespace Bootstage.Kernel.Memory
             }
 
             ulong bytes = pageCount * PageSize;
-            for (int i = 0; i < _count; i++)
+            for (int i = _count - 1; i >= 0; i--)
             {
                 if (_ends[i] - _starts[i] < bytes)
                 {
                     continue;
                 }
 
-                ulong address = _starts[i];
-                _starts[i] += bytes;
+                _ends[i] -= bytes;
+                ulong address = _ends[i];
                 if (_starts[i] == _ends[i])
                 {
                     RemoveAt(i);
@@ -113,6 +121,11 @@ namespace Bootstage.Kernel.Memory
                 if (address + bytes > _highWater)
                 {
                     _highWater = address + bytes;
+                }
+
+                if (_lowWater == 0 || address < _lowWater)
+                {
+                    _lowWater = address;
                 }
 
                 return address;

@@ -66,7 +66,7 @@ bss_end=$(sym __bss_end)
 entry=$(sym _start)
 size=$(stat -c %s "$out_bin")
 
-[ "$image_start" -eq $((0x100000)) ] || die "__image_start is not 0x100000"
+[ "$image_start" -eq $((0x8000000)) ] || die "__image_start is not 0x8000000 (128 MiB)"
 [ "$size" -eq $((load_end - image_start)) ] ||
     die "flat image is $size bytes but __load_end - __image_start is $((load_end - image_start))"
 [ "$bss_start" -ge "$load_end" ] || die "__bss_start lies below __load_end"

@@ -1,4 +1,4 @@
-// The physical page allocator: alignment, reservations that split ranges, first-fit allocation,
+// The physical page allocator: alignment, reservations that split ranges, top-down allocation,
 // merging on free, refusal of bad frees, and its fixed capacity.
 using Bootstage.Kernel.Memory;
 
@@ -32,17 +32,23 @@ namespace Bootstage.Kernel.Tests
         }
 
         [Fact]
-        public void Allocation_is_first_fit_and_never_returns_reserved_pages()
+        public void Allocation_takes_the_highest_pages_that_fit_so_low_memory_stays_for_the_loader()
         {
             PageAllocator pages = default;
             pages.AddRange(MiB, 2 * MiB);
             pages.AddRange(4 * MiB, 8 * MiB);
-            pages.Reserve(MiB, MiB + 4096);
+            pages.Reserve(8 * MiB - 4096, 8 * MiB);
             ulong small = pages.Allocate(1);
-            Assert.Equal(MiB + 4096, small);
+            Assert.Equal(8 * MiB - 2 * 4096, small);
             ulong large = pages.Allocate(512);
-            Assert.Equal(4 * MiB, large);
+            Assert.Equal(8 * MiB - 2 * 4096 - 2 * MiB, large);
+            // The high range has 510 pages left; once they are gone the low range serves.
+            Assert.Equal(4 * MiB, pages.Allocate(510));
+            ulong low = pages.Allocate(10);
+            Assert.Equal(2 * MiB - 10 * 4096, low);
             Assert.Equal(0UL, pages.Allocate(4096));
+            Assert.Equal(8 * MiB - 4096, pages.HighWater);
+            Assert.Equal(low, pages.LowWater);
         }
 
         [Fact]
@@ -68,7 +74,7 @@ namespace Bootstage.Kernel.Tests
             pages.AddRange(MiB, 2 * MiB);
             ulong a = pages.Allocate(2);
             Assert.False(pages.Free(a + 1, 1));
-            Assert.False(pages.Free(a + 8192, 1));
+            Assert.False(pages.Free(a - 4096, 1));
             Assert.True(pages.Free(a, 2));
             Assert.False(pages.Free(a, 2));
         }

@@ -1,0 +1,74 @@
+// An unmodified OS loader boots from the LUN through our INT 13h: a FAT disk made here with
+// mkfs.fat, mcopy and `syslinux --install` (Debian's syslinux 6), served by tgtd. SYSLINUX's boot
+// sector and ldlinux load through our service, its banner appears on COM1, it reads its config
+// and poweroff.c32 (with libcom32/libutil) from the LUN, and the module powers QEMU off through
+// APM, which our INT 15h passes on to the BIOS. `bios-trace` lists every call the loader made.
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using Bootstage.Iscsi.Peers;
+
+namespace Bootstage.Image.Tests
+{
+    public class SyslinuxSanBootTests
+    {
+        private const string Iqn = "iqn.2026-12.org.bootstage.test:syslinux";
+        private const string Modules = "/usr/lib/syslinux/modules/bios";
+
+        private static void Run(string tool, string arguments)
+        {
+            ProcessStartInfo start = new ProcessStartInfo(tool, arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
+            using Process process = Process.Start(start)!;
+            string errors = process.StandardError.ReadToEnd();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, $"{tool} {arguments}: {errors}");
+        }
+
+        private static void MakeDisk(string directory, string disk)
+        {
+            File.WriteAllBytes(disk, new byte[32 << 20]);
+            Run("mkfs.fat", $"-n BOOTSTAGE \"{disk}\"");
+            string config = Path.Combine(directory, "syslinux.cfg");
+            File.WriteAllText(config, "SERIAL 0 115200\nPROMPT 0\nTIMEOUT 1\nDEFAULT off\nLABEL off\n  COM32 poweroff.c32\n");
+            Run("mcopy", $"-i \"{disk}\" \"{config}\" {Modules}/poweroff.c32 {Modules}/libcom32.c32 {Modules}/libutil.c32 ::/");
+            Run("syslinux", $"--install \"{disk}\"");
+        }
+
+        [Fact]
+        public void Syslinux_boots_from_the_lun_through_our_int13_and_runs_a_module_from_it()
+        {
+            string directory = Path.Combine(Path.GetTempPath(), "bootstage-syslinux-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(directory);
+            try
+            {
+                string disk = Path.Combine(directory, "disk.img");
+                MakeDisk(directory, disk);
+                using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
+                target.AddTarget(1, Iqn);
+                target.AddLun(1, 1, disk);
+                target.BindAll(1);
+                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} sanboot bios-trace",
+                    extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
+
+                Assert.Contains("@milestone name=san-boot drive=0x80", result.Serial);
+                Assert.Matches(@"SYSLINUX 6\.\d+", result.Serial);
+                string[] calls = result.Serial.Split('\n').Where(line => line.StartsWith("info: bios int ")).ToArray();
+
+                // The loader asked for EDD, read with AH=42h (far more than its own boot sector),
+                // took the memory map from us, and poweroff.c32 set the APM power state to off.
+                Assert.Contains(calls, line => line.Contains("int 0x13 eax=0x000041"));
+                Assert.True(calls.Count(line => Regex.IsMatch(line, @"int 0x13 eax=0x000042")) >= 10, result.ToString());
+                Assert.Contains(calls, line => line.Contains("int 0x15 eax=0x0000e820"));
+                Assert.Contains(calls, line => line.Contains("int 0x15 eax=0x00005307"));
+                Assert.Equal(0, result.ExitCode);
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+}
