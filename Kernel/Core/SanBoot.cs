@@ -103,7 +103,7 @@ namespace Bootstage.Kernel.Core
             if (commandLine.IsSet("sanboot"u8))
             {
                 // Returns only if the handoff is impossible (the reason is logged).
-                SanHandoff.Boot(disk, mbr, commandLine.IsSet("bios-trace"u8));
+                SanHandoff.Boot(disk, mbr, commandLine.IsSet("bios-trace"u8), Describe(settings, path, netif, lease, mac));
                 return false;
             }
 
@@ -114,6 +114,36 @@ namespace Bootstage.Kernel.Core
             }
 
             return true;
+        }
+
+        // What the OS's own initiator needs to log in again (the iBFT): this NIC and its
+        // addresses, the target and the credentials the boot used. A target named by host name
+        // has no address to publish; the OS would have to resolve it itself.
+        private static Bootstage.Boot.Ibft.IbftDescription? Describe(SanSettings settings, IscsiRootPath path, NetInterface netif, DhcpLease lease, ReadOnlySpan<byte> mac)
+        {
+            if (!Ipv4Address.TryParse(path.Server, out Ipv4Address target))
+            {
+                return null;
+            }
+
+            Bootstage.Boot.Ibft.IbftDescription description = new Bootstage.Boot.Ibft.IbftDescription();
+            description.InitiatorName = settings.Options.InitiatorName;
+            description.Mac = mac.ToArray();
+            description.Ip = netif.Address;
+            description.PrefixLength = (byte)Bootstage.Boot.Ibft.IbftTable.PrefixLength(netif.Netmask);
+            description.Gateway = netif.Gateway;
+            description.PrimaryDns = netif.Dns;
+            description.DhcpServer = lease.Server;
+            description.FromDhcp = lease.Address == netif.Address && lease.Server != default;
+            description.TargetIp = target;
+            description.TargetPort = path.Port;
+            description.Lun = path.LunValue;
+            description.TargetName = settings.Options.TargetName;
+            description.ChapName = settings.Options.Username;
+            description.ChapSecret = settings.Options.Password;
+            description.ReverseChapName = settings.Options.ReverseUsername;
+            description.ReverseChapSecret = settings.Options.ReversePassword;
+            return description;
         }
 
         // `santest=read:<MiB>`: read the first MiB of the disk in 1 MiB requests (the device keeps

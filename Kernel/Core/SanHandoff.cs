@@ -4,12 +4,14 @@
 // INT 15h service over the firmware's E820h map (Boot/Handoff); both vectors point at the
 // real-mode blob; the disk's block 0 goes to 0000:7C00 and the machine drops to real mode and
 // runs it with DL = 80h, as a BIOS starts a boot sector. From then on each INT 13h/15h call comes
-// back up through KernelBiosUpcall. Not yet: the iBFT, the Hyper-V quiesce, INT 18h on failure,
+// back up through KernelBiosUpcall; the iBFT (Boot/Ibft) sits in the page below the blob. Not
+// yet: the Hyper-V quiesce, INT 18h on failure,
 // moving the image itself to the top of memory (it is linked at 128 MiB; the allocator already
 // hands out pages top-down, so everything from 1 MiB to the image stays the loader's).
 using System;
 using System.Runtime;
 using Bootstage.Boot.Handoff;
+using Bootstage.Boot.Ibft;
 using Bootstage.Boot.Int13;
 using Bootstage.Boot.San;
 using Bootstage.Kernel.Console;
@@ -25,6 +27,7 @@ namespace Bootstage.Kernel.Core
         private const ulong IdentityMappedLimit = 0x100000000;
         private const ulong FirstMegabyte = 0x100000;
         private const ulong BaseMemoryEnd = 0xA0000;
+        private const ulong ReservedPage = 4096;
 
         private static Int13Service? s_service;
         private static Int15Service? s_int15;
@@ -47,7 +50,7 @@ namespace Bootstage.Kernel.Core
         /// Hooks INT 13h for <paramref name="disk"/> and runs its boot sector; returns only when that
         /// is impossible. With <paramref name="trace"/> every INT 13h/15h call the loader makes is logged.
         /// </summary>
-        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, bool trace)
+        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, bool trace, IbftDescription? ibft)
         {
             s_trace = trace;
             if (!BiosServices.IsInstalled || disk.BlockSize != 512 || block0.Length < 512 || block0[510] != 0x55 || block0[511] != 0xAA)
@@ -59,12 +62,16 @@ namespace Bootstage.Kernel.Core
             // The firmware's map first (through the BIOS itself, before INT 15h is ours), then
             // everything of ours cut out of it.
             E820Map map = new E820Map();
+            // The iBFT goes in the page below the blob: inside the 512 KiB-1 MiB window OSes scan,
+            // below the EBDA, and hidden with the blob (docs/ibft.md).
+            ulong ibftAddress = BiosServices.Base - ReservedPage;
+            PublishIbft(ibft, ibftAddress);
             ulong low = Machine.Pages->LowWater;
             ulong high = Machine.Pages->HighWater;
             if (BiosServices.ReadE820(map) <= 0
                 || !map.Hide(low, high > low ? high - low : 0)
                 || !map.Hide(Plugs.ImageStart(), Plugs.ImageEnd() - Plugs.ImageStart())
-                || !map.Hide(BiosServices.Base, BaseMemoryEnd - BiosServices.Base))
+                || !map.Hide(ibftAddress, BaseMemoryEnd - ibftAddress))
             {
                 Log.Milestone("san-boot").Text(" status=failed reason=no memory map to hide ourselves in").End();
                 return;
@@ -80,13 +87,33 @@ namespace Bootstage.Kernel.Core
             service.Hook(drive);
             s_service = service;
 
-            // The blob sits in the last 4 KiB of base memory: the loader must not take it.
-            *(ushort*)BaseMemoryKiB = (ushort)(BiosServices.Base / 1024);
+            // The iBFT and the blob sit in the last 8 KiB of base memory: the loader must not take them.
+            *(ushort*)BaseMemoryKiB = (ushort)(ibftAddress / 1024);
             block0.Slice(0, 512).CopyTo(new Span<byte>((void*)BootSector, 512));
             Log.Milestone("san-boot").Text(" drive=0x").Hex(Drive, 2).Text(" base-kib=").Dec(BiosServices.Base / 1024)
                 .Text(" free-from-1mib-kib=").Dec(map.UsableRunFrom(FirstMegabyte) / 1024)
                 .Text(" e820-entries=").Dec((ulong)map.Count).End();
             Plugs.RealModeBoot(Drive);
+        }
+
+        private static void PublishIbft(IbftDescription? description, ulong address)
+        {
+            Span<byte> table = new Span<byte>((void*)address, (int)ReservedPage);
+            table.Clear();
+            if (description == null)
+            {
+                Log.Milestone("ibft").Text(" status=skipped reason=the target has no IPv4 address to publish").End();
+                return;
+            }
+
+            IbftStatus status = IbftTable.Format(description, table, out int written);
+            if (status != IbftStatus.Ok)
+            {
+                Log.Milestone("ibft").Text(" status=failed reason=").Ascii(IbftTable.Describe(status)).End();
+                return;
+            }
+
+            Log.Milestone("ibft").Text(" at=0x").Hex(address, 5).Text(" length=").Dec((ulong)written).End();
         }
 
         /// <summary>An INT 13h or 15h call from real mode: 0 when served (registers hold the answer), 1 to chain.</summary>

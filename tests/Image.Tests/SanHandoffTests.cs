@@ -8,6 +8,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO;
 using System.Text.RegularExpressions;
+using Bootstage.Boot.Tests.Ibft;
 using Bootstage.Iscsi.Peers;
 
 namespace Bootstage.Image.Tests
@@ -60,6 +61,63 @@ namespace Bootstage.Image.Tests
                 Assert.Equal("fe", ok.Groups[1].Value);
                 Assert.Equal("3f", ok.Groups[2].Value);
                 Assert.Equal(sum.ToString("x8"), ok.Groups[3].Value);
+                Assert.Equal(1, result.ExitCode);
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        [Fact]
+        public void The_ibft_an_os_finds_after_the_handoff_names_nic_target_and_chap_as_configured()
+        {
+            string directory = Path.Combine(Path.GetTempPath(), "bootstage-ibft-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(directory);
+            try
+            {
+                string file = Path.Combine(directory, "disk.img");
+                TgtdTarget.CreateBackingFile(file, 4 << 20, 78);
+                TgtdTarget.WriteAt(file, 0, Assemble("ibftdump.asm"));
+                using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
+                target.AddTarget(1, Iqn);
+                target.AddLun(1, 1, file);
+                target.BindAll(1);
+                target.AddAccount("ibftuser", "ibftsecret123");
+                target.BindAccount(1, "ibftuser");
+                QemuResult result = Qemu.BootKernel(
+                    $"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} initiator-iqn=iqn.2026-12.org.bootstage:ibft username=ibftuser password=ibftsecret123 sanboot",
+                    extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
+
+                Assert.Matches(@"@milestone name=ibft at=0x[0-9a-f]+ length=\d+", result.Serial);
+                Match dump = Regex.Match(result.Serial, @"@ibft-bytes ((?:[0-9a-f]{2} )+)");
+                Assert.True(dump.Success, result.ToString());
+                byte[] table = Convert.FromHexString(dump.Groups[1].Value.Replace(" ", string.Empty));
+                IbftReader ibft = new IbftReader(table);
+
+                Assert.Equal("iBFT", ibft.Signature);
+                Assert.Equal((uint)table.Length, ibft.Length);
+                byte sum = 0;
+                foreach (byte b in table)
+                {
+                    sum += b;
+                }
+
+                Assert.Equal(0, sum);
+                Assert.Equal("iqn.2026-12.org.bootstage:ibft", ibft.InitiatorName.Text);
+                Assert.Equal("10.0.2.15", IbftReader.MappedIpv4(ibft.NicIp));
+                Assert.Equal(24, ibft.NicPrefix);
+                Assert.Equal("10.0.2.2", IbftReader.MappedIpv4(ibft.NicGateway));
+                Assert.Equal("10.0.2.2", IbftReader.MappedIpv4(ibft.NicDhcp));
+                Assert.Equal(new byte[] { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 }, ibft.NicMac.ToArray());
+                Assert.Equal("10.0.2.2", IbftReader.MappedIpv4(ibft.TargetIp));
+                Assert.Equal(target.Port, ibft.TargetPort);
+                Assert.Equal(new byte[] { 0, 1, 0, 0, 0, 0, 0, 0 }, ibft.TargetLun.ToArray());
+                Assert.Equal(Iqn, ibft.TargetName.Text);
+                Assert.Equal(1, ibft.TargetChapType);
+                Assert.Equal("ibftuser", ibft.ChapName.Text);
+                Assert.Equal("ibftsecret123", ibft.ChapSecret.Text);
+                Assert.True(ibft.ReverseChapName.Absent);
                 Assert.Equal(1, result.ExitCode);
             }
             finally
