@@ -88,11 +88,13 @@ namespace Bootstage.Kernel.Core
             if (_network != null && !SanBoot.Run(_network, _lease, _bootNic, _platform))
             {
                 _exitCode = 1;
+                SanHandoff.FallThroughIfBooting();
             }
             else if (_network == null && new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).TryGet("root-path"u8, out _))
             {
                 Log.Milestone("san").Text(" status=failed reason=no network configuration").End();
                 _exitCode = 1;
+                SanHandoff.FallThroughIfBooting();
             }
 
             if (_options.HasScript)

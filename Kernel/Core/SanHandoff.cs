@@ -5,7 +5,7 @@
 // real-mode blob; the disk's block 0 goes to 0000:7C00 and the machine drops to real mode and
 // runs it with DL = 80h, as a BIOS starts a boot sector. From then on each INT 13h/15h call comes
 // back up through KernelBiosUpcall; the iBFT (Boot/Ibft) sits in the page below the blob. Not
-// yet: the Hyper-V quiesce, INT 18h on failure,
+// yet: the Hyper-V quiesce,
 // moving the image itself to the top of memory (it is linked at 128 MiB; the allocator already
 // hands out pages top-down, so everything from 1 MiB to the image stays the loader's).
 using System;
@@ -94,6 +94,23 @@ namespace Bootstage.Kernel.Core
                 .Text(" free-from-1mib-kib=").Dec(map.UsableRunFrom(FirstMegabyte) / 1024)
                 .Text(" e820-entries=").Dec((ulong)map.Count).End();
             Plugs.RealModeBoot(Drive);
+        }
+
+        /// <summary>
+        /// A SAN boot that cannot happen (the failure is already logged) leaves the machine to the
+        /// BIOS's next boot device, as a failed boot sector does: INT 18h, which does not return.
+        /// Without `sanboot`, or without the real-mode thunk, it returns and the image stops.
+        /// </summary>
+        public static void FallThroughIfBooting()
+        {
+            if (!new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).IsSet("sanboot"u8) || !BiosServices.IsInstalled || s_service != null)
+            {
+                return;
+            }
+
+            Log.Milestone("san-boot").Text(" status=failed next=int18").End();
+            Int13Registers registers = default;
+            BiosServices.Call(0x18, ref registers);
         }
 
         private static void PublishIbft(IbftDescription? description, ulong address)

@@ -125,5 +125,51 @@ namespace Bootstage.Image.Tests
                 Directory.Delete(directory, recursive: true);
             }
         }
+
+        [Theory]
+        [InlineData("no-signature")]
+        [InlineData("wrong-secret")]
+        public void A_san_boot_that_cannot_happen_is_named_and_the_bios_boots_the_next_device(string failure)
+        {
+            string directory = Path.Combine(Path.GetTempPath(), "bootstage-int18-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(directory);
+            try
+            {
+                string file = Path.Combine(directory, "disk.img");
+                TgtdTarget.CreateBackingFile(file, 4 << 20, 79);
+                byte[] block0 = Assemble("int13check.asm");
+                if (failure == "no-signature")
+                {
+                    block0[510] = 0;
+                    block0[511] = 0;
+                }
+
+                TgtdTarget.WriteAt(file, 0, block0);
+                string local = Path.Combine(directory, "local.img");
+                byte[] next = new byte[1 << 20];
+                Assemble("nextdevice.asm").CopyTo(next, 0);
+                File.WriteAllBytes(local, next);
+                using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
+                target.AddTarget(1, Iqn);
+                target.AddLun(1, 1, file);
+                target.BindAll(1);
+                target.AddAccount("nextuser", "nextsecret123");
+                target.BindAccount(1, "nextuser");
+                string secret = failure == "wrong-secret" ? "notthesecret1" : "nextsecret123";
+                QemuResult result = Qemu.BootKernel(
+                    $"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} username=nextuser password={secret} sanboot",
+                    extraArguments: $"-netdev user,id=n0 -device virtio-net-pci,netdev=n0 -drive file=\"{local}\",format=raw,if=ide");
+
+                Assert.Contains(failure == "wrong-secret" ? "reason=authentication failed" : "reason=block 0 is not a boot sector", result.Serial);
+                Assert.Contains("@milestone name=san-boot status=failed next=int18", result.Serial);
+                Assert.Contains("@next-boot-device", result.Serial);
+                Assert.DoesNotContain("@bootsector", result.Serial);
+                Assert.Equal(5, result.ExitCode);
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
     }
 }
