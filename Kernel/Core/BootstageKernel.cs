@@ -328,6 +328,7 @@ namespace Bootstage.Kernel.Core
             NetVscDriver netvsc = new NetVscDriver();
             bus.Register(netvsc);
             bus.ProbeAll();
+            SanHandoff.UseHyperV(hypervisor, bus);
             Span<byte> mac = stackalloc byte[MacAddress.TextLength];
             for (int i = 0; i < netvsc.DeviceCount; i++)
             {

@@ -4,16 +4,19 @@
 // INT 15h service over the firmware's E820h map (Boot/Handoff); both vectors point at the
 // real-mode blob; the disk's block 0 goes to 0000:7C00 and the machine drops to real mode and
 // runs it with DL = 80h, as a BIOS starts a boot sector. From then on each INT 13h/15h call comes
-// back up through KernelBiosUpcall; the iBFT (Boot/Ibft) sits in the page below the blob. Not
-// yet: the Hyper-V quiesce,
-// moving the image itself to the top of memory (it is linked at 128 MiB; the allocator already
-// hands out pages top-down, so everything from 1 MiB to the image stays the loader's).
+// back up through KernelBiosUpcall; the iBFT (Boot/Ibft) sits in the page below the blob. On
+// Hyper-V the connection is quiesced before the jump and taken back around every INT 13h call
+// (HyperVInt13Gate; untested here: no Hyper-V and the image does not run on the host model). Not
+// yet: moving the image itself to the top of memory (it is linked at 128 MiB; the allocator
+// already hands out pages top-down, so everything from 1 MiB to the image stays the loader's).
 using System;
 using System.Runtime;
 using Bootstage.Boot.Handoff;
 using Bootstage.Boot.Ibft;
 using Bootstage.Boot.Int13;
 using Bootstage.Boot.San;
+using Bootstage.Drivers.HyperV.Hypervisor;
+using Bootstage.Drivers.HyperV.VmBus;
 using Bootstage.Kernel.Console;
 using Bootstage.Kernel.Platform;
 
@@ -32,6 +35,8 @@ namespace Bootstage.Kernel.Core
         private static Int13Service? s_service;
         private static Int15Service? s_int15;
         private static bool s_trace;
+        private static HvHypervisor? s_hypervisor;
+        private static VmBusBus? s_bus;
 
         private sealed class IdentityMemory : IRealModeMemory
         {
@@ -85,6 +90,13 @@ namespace Bootstage.Kernel.Core
             Int13Service service = new Int13Service(memory);
             Int13Drive drive = new Int13Drive(Drive, disk) { Geometry = Int13Geometry.Guess(block0, disk.BlockCount) };
             service.Hook(drive);
+            if (s_hypervisor != null && s_bus != null)
+            {
+                // Every INT 13h call takes the hypervisor interface back (reconnecting VMBus if an
+                // enlightened loader took it) and quiesces it again before returning.
+                service.Gate = new HyperVInt13Gate(s_hypervisor, s_bus);
+            }
+
             s_service = service;
 
             // The iBFT and the blob sit in the last 8 KiB of base memory: the loader must not take them.
@@ -93,7 +105,15 @@ namespace Bootstage.Kernel.Core
             Log.Milestone("san-boot").Text(" drive=0x").Hex(Drive, 2).Text(" base-kib=").Dec(BiosServices.Base / 1024)
                 .Text(" free-from-1mib-kib=").Dec(map.UsableRunFrom(FirstMegabyte) / 1024)
                 .Text(" e820-entries=").Dec((ulong)map.Count).End();
+            s_hypervisor?.Quiesce();
             Plugs.RealModeBoot(Drive);
+        }
+
+        /// <summary>The Hyper-V connection to quiesce at the handoff and around every INT 13h call.</summary>
+        public static void UseHyperV(HvHypervisor hypervisor, VmBusBus bus)
+        {
+            s_hypervisor = hypervisor;
+            s_bus = bus;
         }
 
         /// <summary>
