@@ -25,6 +25,7 @@ namespace Bootstage.Kernel.Core
     internal static unsafe class SanHandoff
     {
         public const byte Drive = 0x80;
+        public const byte CdRomDrive = 0xE0;
         private const ulong BootSector = 0x7C00;
         private const ulong BaseMemoryKiB = 0x413;
         private const ulong IdentityMappedLimit = 0x100000000;
@@ -58,9 +59,19 @@ namespace Bootstage.Kernel.Core
         public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, bool trace, IbftDescription? ibft)
         {
             s_trace = trace;
-            if (!BiosServices.IsInstalled || disk.BlockSize != 512 || block0.Length < 512 || block0[510] != 0x55 || block0[511] != 0xAA)
+            bool cdrom = disk.BlockSize == ElTorito.SectorSize;
+            if (!BiosServices.IsInstalled || (!cdrom && (disk.BlockSize != 512 || block0.Length < 512 || block0[510] != 0x55 || block0[511] != 0xAA)))
             {
                 Log.Milestone("san-boot").Text(" status=failed reason=").Text(!BiosServices.IsInstalled ? "no real-mode thunk" : "block 0 is not a boot sector").End();
+                return;
+            }
+
+            // A CD-ROM LUN boots its El Torito no-emulation image, as drive E0h (El Torito 1.0).
+            byte number = cdrom ? CdRomDrive : Drive;
+            Int13Drive drive = new Int13Drive(number, disk);
+            byte[]? image = cdrom ? LoadBootImage(disk, drive) : null;
+            if (cdrom && image == null)
+            {
                 return;
             }
 
@@ -88,7 +99,7 @@ namespace Bootstage.Kernel.Core
             Plugs.RealModeHook(0x15);
             Plugs.RealModeHook(0x13);
             Int13Service service = new Int13Service(memory);
-            Int13Drive drive = new Int13Drive(Drive, disk) { Geometry = Int13Geometry.Guess(block0, disk.BlockCount) };
+            drive.Geometry = Int13Geometry.Guess(block0, disk.BlockCount);
             service.Hook(drive);
             if (s_hypervisor != null && s_bus != null)
             {
@@ -101,12 +112,48 @@ namespace Bootstage.Kernel.Core
 
             // The iBFT and the blob sit in the last 8 KiB of base memory: the loader must not take them.
             *(ushort*)BaseMemoryKiB = (ushort)(ibftAddress / 1024);
-            block0.Slice(0, 512).CopyTo(new Span<byte>((void*)BootSector, 512));
-            Log.Milestone("san-boot").Text(" drive=0x").Hex(Drive, 2).Text(" base-kib=").Dec(BiosServices.Base / 1024)
+            uint entry = (uint)BootSector;
+            if (image != null)
+            {
+                ulong load = (ulong)drive.BootLoadSegment * 16;
+                int bytes = drive.BootLoadSectors * 512;
+                new ReadOnlySpan<byte>(image, 0, bytes).CopyTo(new Span<byte>((void*)load, bytes));
+                entry = (uint)drive.BootLoadSegment << 16;
+            }
+            else
+            {
+                block0.Slice(0, 512).CopyTo(new Span<byte>((void*)BootSector, 512));
+            }
+
+            Log.Milestone("san-boot").Text(" drive=0x").Hex(number, 2).Text(" base-kib=").Dec(BiosServices.Base / 1024)
                 .Text(" free-from-1mib-kib=").Dec(map.UsableRunFrom(FirstMegabyte) / 1024)
                 .Text(" e820-entries=").Dec((ulong)map.Count).End();
             s_hypervisor?.Quiesce();
-            Plugs.RealModeBoot(Drive);
+            Plugs.RealModeBoot(number, entry);
+        }
+
+        // The El Torito default entry's image, read in whole 2048-byte sectors (its count is in
+        // 512-byte units; the caller copies just that much), and only if it fits below 512 KiB.
+        private static byte[]? LoadBootImage(SanDevice disk, Int13Drive drive)
+        {
+            ElToritoStatus status = ElTorito.Describe(disk, drive, new byte[ElTorito.SectorSize]);
+            ulong load = (ulong)drive.BootLoadSegment * 16;
+            int bytes = drive.BootLoadSectors * 512;
+            if (status != ElToritoStatus.Ok || load < 0x500 || load + (ulong)bytes > 0x80000)
+            {
+                Log.Milestone("san-boot").Text(" status=failed reason=no bootable El Torito image (").Dec((ulong)status).Text(")").End();
+                return null;
+            }
+
+            int sectors = (bytes + ElTorito.SectorSize - 1) / ElTorito.SectorSize;
+            byte[] image = new byte[sectors * ElTorito.SectorSize];
+            if (disk.Read(drive.BootImageLba, sectors, image, 0) != Bootstage.Boot.Iscsi.IscsiStatus.Success)
+            {
+                Log.Milestone("san-boot").Text(" status=failed reason=the El Torito image could not be read").End();
+                return null;
+            }
+
+            return image;
         }
 
         /// <summary>The Hyper-V connection to quiesce at the handoff and around every INT 13h call.</summary>

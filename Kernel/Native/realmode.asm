@@ -18,7 +18,8 @@
 ;   ulong native_realmode_blob_size()
 ;   void native_realmode_hook(uint vector)                IVT[13h] or IVT[15h] -> the blob's entry (old
 ;                                                         vector kept), page 0 mapped for good (IVT and BDA)
-;   void native_realmode_boot(uint drive)                 real mode, DL = drive, jump to 0000:7C00; no return
+;   void native_realmode_boot(uint drive, uint entry)     real mode, DL = drive, jump to entry (segment << 16
+;                                                         | offset: 0000:7C00 for a boot sector); no return
 ;
 ; The way up (an INT 13h or INT 15h call from the OS loader): the blob's real-mode entry stores
 ; the caller's registers in its image, enters long mode on a stack of its own, saves the SSE
@@ -134,6 +135,7 @@ native_realmode_boot:
     cli
     mov r13, [rm_base]
     mov [r13 + (rm_vector - rm_blob)], dil
+    mov [r13 + (rm_boot_target - rm_blob)], esi
     mov byte [r13 + (rm_mode - rm_blob)], 1
     mov al, 0x08
     mov ah, 0x70
@@ -406,7 +408,7 @@ rm_boot:
     xor di, di
     xor bp, bp
     sti
-    jmp 0x0000:0x7C00
+    jmp far [cs:rm_boot_target - rm_blob]
 
 ; An INT 13h or INT 15h call from the loader: keep its registers and stack, go up to long mode.
 rm_int13_entry:
@@ -556,6 +558,7 @@ rm_up64:        dd 0
                 dw 0
 rm_old13:       dd 0
 rm_old15:       dd 0
+rm_boot_target: dd 0
 rm_caller_sp:   dd 0
 rm_caller_ss:   dw 0
 rm_caller_fs:   dw 0

@@ -78,7 +78,7 @@ namespace Bootstage.Kernel.Platform
 
         [RuntimeImport("*", "native_realmode_boot")]
         [MethodImpl(MethodImplOptions.InternalCall)]
-        internal static extern void RealModeBoot(uint drive);
+        internal static extern void RealModeBoot(uint drive, uint entry);
 
         [RuntimeImport("*", "native_realmode_blob_size")]
         [MethodImpl(MethodImplOptions.InternalCall)]

@@ -70,5 +70,43 @@ namespace Bootstage.Image.Tests
                 Directory.Delete(directory, recursive: true);
             }
         }
+
+        [Fact]
+        public void Isolinux_boots_from_a_cd_rom_lun_through_its_el_torito_image()
+        {
+            string directory = Path.Combine(Path.GetTempPath(), "bootstage-isolinux-" + Guid.NewGuid().ToString("N"));
+            string staging = Path.Combine(directory, "iso", "isolinux");
+            Directory.CreateDirectory(staging);
+            try
+            {
+                File.Copy("/usr/lib/ISOLINUX/isolinux.bin", Path.Combine(staging, "isolinux.bin"));
+                foreach (string module in new[] { "ldlinux.c32", "poweroff.c32", "libcom32.c32", "libutil.c32" })
+                {
+                    File.Copy(Path.Combine(Modules, module), Path.Combine(staging, module));
+                }
+
+                File.WriteAllText(Path.Combine(staging, "isolinux.cfg"), "SERIAL 0 115200\nPROMPT 0\nTIMEOUT 1\nDEFAULT off\nLABEL off\n  COM32 poweroff.c32\n");
+                string iso = Path.Combine(directory, "cd.iso");
+                Run("xorriso", $"-as mkisofs -quiet -o \"{iso}\" -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \"{Path.Combine(directory, "iso")}\"");
+                using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
+                target.AddTarget(1, Iqn);
+                target.AddLun(1, 1, iso, cdrom: true);
+                target.BindAll(1);
+                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} sanboot bios-trace",
+                    extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
+
+                Assert.Contains("block-size=2048", result.Serial);
+                Assert.Contains("@milestone name=san-boot drive=0xe0", result.Serial);
+                Assert.Matches(@"ISOLINUX 6\.\d+", result.Serial);
+                string[] calls = result.Serial.Split('\n').Where(line => line.StartsWith("info: bios int ")).ToArray();
+                Assert.Contains(calls, line => line.Contains("int 0x13 eax=0x000042") && line.Contains("edx=0x000000e0"));
+                Assert.Contains(calls, line => line.Contains("int 0x15 eax=0x00005307"));
+                Assert.Equal(0, result.ExitCode);
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
     }
 }

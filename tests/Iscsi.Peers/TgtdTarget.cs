@@ -155,7 +155,10 @@ namespace Bootstage.Iscsi.Peers
         /// Adds a disk LUN backed by a regular file. LUN 0 is tgtd's own controller, so a target's
         /// first disk is LUN 1.
         /// </summary>
-        public void AddLun(int tid, int lun, string backingFile)
+        public void AddLun(int tid, int lun, string backingFile) => AddLun(tid, lun, backingFile, cdrom: false);
+
+        /// <summary>Adds a LUN; with <paramref name="cdrom"/> tgtd presents it as an MMC CD-ROM (2048-byte blocks).</summary>
+        public void AddLun(int tid, int lun, string backingFile, bool cdrom)
         {
             if (lun < 1)
             {
@@ -168,7 +171,14 @@ namespace Bootstage.Iscsi.Peers
                 throw new FileNotFoundException("backing file for LUN " + lun + " is missing", path);
             }
 
-            Configure("--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", Tid(tid), "--lun", lun.ToString(), "-b", path);
+            if (cdrom)
+            {
+                Configure("--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", Tid(tid), "--lun", lun.ToString(), "-b", path, "--device-type", "cd");
+            }
+            else
+            {
+                Configure("--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", Tid(tid), "--lun", lun.ToString(), "-b", path);
+            }
         }
 
         /// <summary>Lets every initiator address log in to the target (tgtd refuses all by default).</summary>
