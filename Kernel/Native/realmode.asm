@@ -50,6 +50,19 @@ global native_realmode_blob_size
 global native_realmode_hook
 global native_realmode_boot
 
+; Gives the PIC the firmware's layout with the masks at [%1] and leaves long mode for the blob's
+; compatibility-mode entry (r13 = the blob), which goes on down to real mode.
+%macro descend_to_real_mode 1
+    mov al, 0x08
+    mov ah, 0x70
+    mov bx, [%1]
+    call program_pic
+    lgdt [r13 + (rm_gdt_pointer - rm_blob)]
+    push SEL_CODE32
+    push rm_entry32 - rm_blob
+    retfq
+%endmacro
+
 section .text
 
 native_realmode_blob_size:
@@ -137,14 +150,7 @@ native_realmode_boot:
     mov [r13 + (rm_vector - rm_blob)], dil
     mov [r13 + (rm_boot_target - rm_blob)], esi
     mov byte [r13 + (rm_mode - rm_blob)], 1
-    mov al, 0x08
-    mov ah, 0x70
-    mov bx, [native_bios_pic_masks]
-    call program_pic
-    lgdt [r13 + (rm_gdt_pointer - rm_blob)]
-    push SEL_CODE32
-    push rm_entry32 - rm_blob
-    retfq
+    descend_to_real_mode native_bios_pic_masks
 
 ; Reached from the blob in 64-bit mode (blob GDT, CS 0x08) for an INT 13h call.
 upcall64:
@@ -176,16 +182,8 @@ upcall64:
     mov r13, [rm_base]
     mov [r13 + (rm_disposition - rm_blob)], al
     mov byte [r13 + (rm_mode - rm_blob)], 2
-
-    mov al, 0x08
-    mov ah, 0x70
-    mov bx, [upcall_pic_masks]
-    call program_pic
     fxrstor [upcall_fx_area]
-    lgdt [r13 + (rm_gdt_pointer - rm_blob)]
-    push SEL_CODE32
-    push rm_entry32 - rm_blob
-    retfq
+    descend_to_real_mode upcall_pic_masks
 
 native_realmode_call:
     push rbx
@@ -216,15 +214,7 @@ native_realmode_call:
     mov [saved_rsp], rsp
 
     ; The firmware's PIC layout while it runs.
-    mov al, 0x08
-    mov ah, 0x70
-    mov bx, [native_bios_pic_masks]
-    call program_pic
-
-    lgdt [r13 + (rm_gdt_pointer - rm_blob)]
-    push SEL_CODE32
-    push rm_entry32 - rm_blob
-    retfq
+    descend_to_real_mode native_bios_pic_masks
 
 .back64:
     mov ax, SEL_DATA64

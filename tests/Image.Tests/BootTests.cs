@@ -9,14 +9,14 @@ namespace Bootstage.Image.Tests
     {
         private const int CleanExit = 1; // kernel exit code 0 through isa-debug-exit
 
-        private static string Milestone(QemuResult result, string name)
+        internal static string Milestone(QemuResult result, string name)
         {
             string? line = result.Serial.Split('\n').FirstOrDefault(l => l.StartsWith("@milestone name=" + name + " ") || l == "@milestone name=" + name);
             Assert.True(line != null, $"milestone {name} missing\n{result}");
             return line!;
         }
 
-        private static long Field(string line, string key)
+        internal static long Field(string line, string key)
         {
             Match match = Regex.Match(line, @"(?:^| )" + Regex.Escape(key) + @"=(\d+)");
             Assert.True(match.Success, $"{key} missing in: {line}");

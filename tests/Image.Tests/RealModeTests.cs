@@ -3,26 +3,14 @@
 // to the BIOS and taken back. The BIOS map must match the one the Multiboot loader passed, and
 // the kernel must carry on afterwards as if nothing happened: the PIT calibration (which needs
 // our PIC layout) and the virtio-net bring-up and DHCP (which need paging, the GDT and the IDT).
-using System.Linq;
-using System.Text.RegularExpressions;
 
 namespace Bootstage.Image.Tests
 {
     public class RealModeTests
     {
-        private static string Milestone(QemuResult result, string name)
-        {
-            string? line = result.Serial.Split('\n').FirstOrDefault(l => l.StartsWith("@milestone name=" + name + " "));
-            Assert.True(line != null, $"milestone {name} missing\n{result}");
-            return line!;
-        }
+        private static string Milestone(QemuResult result, string name) => BootTests.Milestone(result, name);
 
-        private static long Field(string line, string key)
-        {
-            Match match = Regex.Match(line, @"(?:^| )" + Regex.Escape(key) + @"=(\d+)");
-            Assert.True(match.Success, $"{key} missing in: {line}");
-            return long.Parse(match.Groups[1].Value);
-        }
+        private static long Field(string line, string key) => BootTests.Field(line, key);
 
         [Fact]
         public void The_bios_memory_map_read_through_the_thunk_matches_the_loaders_and_the_boot_carries_on()

@@ -21,7 +21,7 @@ namespace Bootstage.Image.Tests
         {
             string output = Path.Combine(Path.GetTempPath(), "bootstage-bs-" + Guid.NewGuid().ToString("N") + ".bin");
             string path = Path.Combine(AppContext.BaseDirectory, "BootSectors", source);
-            ProcessStartInfo start = new ProcessStartInfo("nasm", $"-f bin -o \"{output}\" \"{path}\"") { RedirectStandardError = true };
+            ProcessStartInfo start = new ProcessStartInfo("nasm", $"-f bin -I \"{Path.GetDirectoryName(path)}/\" -o \"{output}\" \"{path}\"") { RedirectStandardError = true };
             using Process process = Process.Start(start)!;
             string errors = process.StandardError.ReadToEnd();
             process.WaitForExit();

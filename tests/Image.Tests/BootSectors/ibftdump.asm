@@ -52,47 +52,7 @@ start:
     hlt
     jmp .halt
 
-puts:
-    lodsb
-    test al, al
-    jz .done
-    call putc
-    jmp puts
-.done:
-    ret
-
-putc:
-    push dx
-    push ax
-    mov dx, 0x3FD
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop ax
-    mov dx, 0x3F8
-    out dx, al
-    pop dx
-    ret
-
-hex16:
-    push ax
-    mov al, ah
-    call hex8
-    pop ax
-hex8:
-    push ax
-    shr al, 4
-    call .digit
-    pop ax
-.digit:
-    and al, 0x0F
-    add al, '0'
-    cmp al, '9'
-    jbe .out
-    add al, 'a' - '0' - 10
-.out:
-    jmp putc
+%include "console.inc"
 
 msg_found:   db "@ibft-found seg=", 0
 msg_bytes:   db 13, 10, "@ibft-bytes ", 0

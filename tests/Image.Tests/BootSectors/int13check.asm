@@ -116,53 +116,7 @@ fail:
     out 0xF4, al
     jmp start.halt
 
-; si = zero-terminated text
-puts:
-    lodsb
-    test al, al
-    jz .done
-    call putc
-    jmp puts
-.done:
-    ret
-
-putc:
-    push dx
-    push ax
-    mov dx, 0x3FD
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop ax
-    mov dx, 0x3F8
-    out dx, al
-    pop dx
-    ret
-
-hex32:
-    push eax
-    shr eax, 16
-    call hex16
-    pop eax
-hex16:
-    push ax
-    mov al, ah
-    call hex8
-    pop ax
-hex8:
-    push ax
-    shr al, 4
-    call .digit
-    pop ax
-.digit:
-    and al, 0x0F
-    add al, '0'
-    cmp al, '9'
-    jbe .out
-    add al, 'a' - '0' - 10
-.out:
-    jmp putc
+%include "console.inc"
 
 msg_ok:   db "@bootsector ok heads=", 0
 msg_spt:  db " spt=", 0
