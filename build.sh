@@ -68,16 +68,65 @@ run() {
         -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
 }
 
+# Tallies a `dotnet test` (VSTest) log and prints "passed failed skipped". The per-assembly summary
+# lines ("Passed!  - Failed: N, Passed: N, Skipped: N, Total: N, Duration: .. - X.dll (net10.0)")
+# give the counts. A test host that crashes prints "Test Run Aborted." and, depending on when it
+# died, the summary of the tests it finished or none at all, so on top of the summaries every
+# "Test Run Aborted" counts as one failure, and so does every assembly announced ("Test run for
+# /../X.dll (...)") that printed no summary: an aborted or silent assembly is never "0 failed" (one
+# that crashed before its summary counts twice). A log with no result at all is one failure too.
+tally_test_log() {
+    local test_log=$1 passed=0 failed=0 skipped=0 line p f s
+    local summary='^ *(Passed|Failed)! +- Failed: +[0-9]'
+    while IFS= read -r line; do
+        f=$(sed -nE 's/.*Failed: *([0-9]+).*/\1/p' <<<"$line")
+        p=$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$line")
+        s=$(sed -nE 's/.*Skipped: *([0-9]+).*/\1/p' <<<"$line")
+        passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+    done < <(grep -E "$summary" "$test_log" || true)
+
+    # Announced assemblies without a summary (a multiset difference: comm pairs equal lines off).
+    local missing aborted
+    missing=$(LC_ALL=C comm -23 \
+        <(sed -nE 's#^ *Test run for (.*/)?([^/]+\.dll) \(.*#\2#p' "$test_log" | LC_ALL=C sort) \
+        <(grep -E "$summary" "$test_log" | sed -nE 's/.* - ([^ ]+\.dll) \(.*/\1/p' | LC_ALL=C sort) || true)
+    if [ -n "$missing" ]; then
+        log "no test summary from: $(paste -sd ' ' - <<<"$missing")"
+        failed=$((failed + $(wc -l <<<"$missing")))
+    fi
+    aborted=$(grep -c 'Test Run Aborted' "$test_log" || true)
+    if [ "$aborted" -gt 0 ]; then
+        log "$aborted test run(s) aborted"
+        failed=$((failed + aborted))
+    fi
+    if ! grep -qE "$summary" "$test_log" && [ -z "$missing" ] && [ "$aborted" -eq 0 ]; then
+        log "dotnet test reported no results"
+        failed=$((failed + 1))
+    fi
+    echo "$passed $failed $skipped"
+}
+
 test_all() {
     image
     local passed=0 failed=0 skipped=0 status=0
 
     log "native boot-stub tests (nasm stand-ins in QEMU)"
     local native_log=$out/native-tests.log
-    Kernel/Native/test/run-tests.sh "$out/native-tests" >"$native_log" 2>&1 || status=1
+    local native_rc=0
+    Kernel/Native/test/run-tests.sh "$out/native-tests" >"$native_log" 2>&1 || native_rc=$?
     cat "$native_log"
     passed=$((passed + $(grep -c '^ok: ' "$native_log" || true)))
-    failed=$((failed + $(grep -c '^FAIL: ' "$native_log" || true)))
+    local native_failed
+    native_failed=$(grep -c '^FAIL: ' "$native_log" || true)
+    if [ "$native_rc" -ne 0 ]; then
+        status=1
+        if [ "$native_failed" -eq 0 ]; then
+            # It stopped without naming a failure (a crash of the script itself): still a failure.
+            log "the native tests exited with $native_rc but reported no FAIL line"
+            native_failed=1
+        fi
+    fi
+    failed=$((failed + native_failed))
 
     log "building the solution"
     if ! dotnet build Cosmos.sln --nologo -c Release -v quiet >"$out/dotnet-build.log" 2>&1; then
@@ -89,18 +138,19 @@ test_all() {
 
     log "xunit test projects (including QEMU boots of out/bootstage.bin and out/bootstage.iso)"
     local test_log=$out/dotnet-test.log
-    dotnet test Cosmos.sln --nologo -c Release --no-build 2>&1 | tee "$test_log" || status=1
-    local line p f s
-    while IFS= read -r line; do
-        f=$(sed -nE 's/.*Failed: *([0-9]+).*/\1/p' <<<"$line")
-        p=$(sed -nE 's/.*Passed: *([0-9]+).*/\1/p' <<<"$line")
-        s=$(sed -nE 's/.*Skipped: *([0-9]+).*/\1/p' <<<"$line")
-        passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
-    done < <(grep -E '^(Passed|Failed)! +- Failed: ' "$test_log")
-    if ! grep -qE '^(Passed|Failed)! +- Failed: ' "$test_log"; then
-        log "dotnet test reported no results"
-        failed=$((failed + 1))
+    local test_rc=0
+    dotnet test Cosmos.sln --nologo -c Release --no-build 2>&1 | tee "$test_log" || test_rc=$?
+    local p f s
+    read -r p f s < <(tally_test_log "$test_log") || true
+    p=${p:-0}; f=${f:-1}; s=${s:-0}
+    if [ "$test_rc" -ne 0 ]; then
+        status=1
+        if [ "$f" -eq 0 ]; then
+            log "dotnet test exited with $test_rc but reported no failure"
+            f=1
+        fi
     fi
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 
     if [ "$failed" -gt 0 ]; then
         status=1

@@ -1,10 +1,15 @@
 // Runs the boot stage image in QEMU with TCG (this machine's KVM cannot run real-mode code),
 // serial on stdout, and QEMU's isa-debug-exit device so the kernel's exit code becomes QEMU's
 // status ((code << 1) | 1). Every run has a deadline; a hung guest is killed and reported.
+// TCG guests are CPU-bound: xunit runs the test classes side by side, and on a small machine more
+// guests than cores starve each other (and whatever else is running) until their deadlines pass.
+// So at most GuestSlots guests run at once in this process; a test waits for a slot before its
+// guest starts, and its deadline counts from then. Tests that boot no guest are not held up.
 using System;
 using System.Diagnostics;
 using System.IO;
 using System.Text;
+using System.Threading;
 
 namespace Bootstage.Image.Tests
 {
@@ -15,6 +20,11 @@ namespace Bootstage.Image.Tests
 
     public static class Qemu
     {
+        /// <summary>How many QEMU guests may run at once: half the cores, but at least two.</summary>
+        public static readonly int GuestSlots = Math.Max(2, Environment.ProcessorCount / 2);
+
+        private static readonly SemaphoreSlim Slots = new SemaphoreSlim(GuestSlots, GuestSlots);
+
         public static string RepositoryRoot
         {
             get
@@ -57,6 +67,19 @@ namespace Bootstage.Image.Tests
         }
 
         private static QemuResult Run(string bootArguments, int timeoutSeconds)
+        {
+            Slots.Wait();
+            try
+            {
+                return RunGuest(bootArguments, timeoutSeconds);
+            }
+            finally
+            {
+                Slots.Release();
+            }
+        }
+
+        private static QemuResult RunGuest(string bootArguments, int timeoutSeconds)
         {
             ProcessStartInfo start = new ProcessStartInfo("qemu-system-x86_64",
                 "-machine pc -accel tcg -cpu qemu64 -m 256 -display none -serial stdio -monitor none -no-reboot "

@@ -1,10 +1,12 @@
 // The libiscsi wrappers and the backing-file helpers: iscsi-perf's carriage-return progress output is
 // parsed to its final average (and its "MB" checked to be MiB), a live iscsi-perf run gives figures
-// that agree with each other, a run that overruns (after a target restart, or endless) is ended by
-// SIGINT and still reports, URLs take libiscsi's CHAP form, and backing-file content can be
+// that agree with each other, a run that is interrupted (after a target restart, or endless) is ended
+// by SIGINT and still reports, URLs take libiscsi's CHAP form, and backing-file content can be
 // recomputed at any offset.
 using System;
+using System.Diagnostics;
 using System.IO;
+using System.Threading;
 using System.Threading.Tasks;
 using Bootstage.Iscsi.Peers;
 
@@ -61,37 +63,52 @@ namespace Bootstage.Iscsi.Peers.Tests
             using TgtdTarget target = TgtdTarget.Start();
             AddDisk(target, 16L << 20);
             string url = LibIscsi.Url(target, Iqn);
-            // iscsi-perf reconnects after the restart and reads on; its countdown usually misses its
-            // end across the reconnect, and then RunPerf's interrupt is what ends the run. Three
-            // seconds leave room to see the session and restart under it on a busy machine.
-            Task<PerfResult> perf = Task.Run(() => LibIscsi.RunPerf(url, queueDepth: 4, blocks: 8, seconds: 3));
-            DateTime deadline = DateTime.UtcNow.AddSeconds(5);
-            while (!target.ShowTargets().Contains("I_T nexus: ", StringComparison.Ordinal))
-            {
-                // A finished (or failed) run is awaited so its output or exception explains itself.
-                Assert.False(perf.IsCompleted, "iscsi-perf ended before its session showed: " + (perf.IsCompleted ? (await perf).Output : ""));
-                Assert.True(DateTime.UtcNow < deadline, "iscsi-perf's session never showed");
-
-                await Task.Delay(20);
-            }
+            // Every step waits for what it needs, not for a clock: the restart comes once iscsi-perf
+            // is reading (its first progress line), and the run is stopped once it has logged in to
+            // the new tgtd and read on (a progress line after its session showed there). The run's
+            // own time only bounds a run that never gets that far.
+            using CancellationTokenSource stop = new CancellationTokenSource();
+            PerfProgress progress = new PerfProgress();
+            Task<PerfResult> perf = Task.Run(() => LibIscsi.RunPerf(url, queueDepth: 4, blocks: 8, seconds: 120, stop.Token, progress.Update));
+            await WaitUntil(() => progress.Lines > 0, perf, "iscsi-perf's first progress line");
 
             target.Restart();
 
             Assert.Equal(16L << 20, LibIscsi.CapacityBytes(url));
+            await WaitUntil(() => target.ShowTargets().Contains(PerfInitiator, StringComparison.Ordinal), perf, "iscsi-perf's session on the restarted tgtd");
+            int before = progress.Lines;
+            await WaitUntil(() => progress.Lines > before, perf, "a progress line after the reconnect");
+            stop.Cancel();
+
             PerfResult result = await perf;
             Assert.True(result.Iops > 0, result.Output);
         }
 
         [Fact]
-        public void An_endless_iscsi_perf_interrupted_at_its_deadline_still_prints_its_average()
+        public void An_endless_iscsi_perf_interrupted_while_it_reads_still_prints_its_average()
         {
             using TgtdTarget target = TgtdTarget.Start();
             AddDisk(target, 16L << 20);
 
-            // -t 0 runs until interrupted, like a run whose countdown wrapped round.
-            ToolResult run = ToolRunner.Run(LibIscsi.PerfPath, new[] { "-t", "0", "-m", "4", "-b", "8", LibIscsi.Url(target, Iqn) }, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(3));
+            // -t 0 runs until interrupted, like a run whose countdown wrapped round. The interrupt
+            // comes once it has printed a progress line (it is reading and has a figure to give);
+            // the deadline is only there for a run that never does.
+            using CancellationTokenSource reading = new CancellationTokenSource();
+            ToolResult run = ToolRunner.Run(
+                LibIscsi.PerfPath,
+                new[] { "-t", "0", "-m", "4", "-b", "8", LibIscsi.Url(target, Iqn) },
+                TimeSpan.FromSeconds(60),
+                TimeSpan.FromSeconds(3),
+                reading.Token,
+                output =>
+                {
+                    if (output.Contains("iops average", StringComparison.Ordinal))
+                    {
+                        reading.Cancel();
+                    }
+                });
 
-            Assert.True(run.Interrupted);
+            Assert.True(run.Interrupted, run.Describe());
             Assert.False(run.TimedOut, run.Describe());
             Assert.Equal(0, run.ExitCode);
             Assert.Contains("finished.", run.StandardOutput);
@@ -159,6 +176,44 @@ namespace Bootstage.Iscsi.Peers.Tests
             finally
             {
                 File.Delete(path);
+            }
+        }
+
+        // The initiator name iscsi-perf logs in with (libiscsi-bin 1.19.0), as tgtadm shows it.
+        private const string PerfInitiator = "iqn.2010-11.libiscsi:iscsi-perf";
+
+        // Generous: only a broken run or target takes anywhere near this long.
+        private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(60);
+
+        /// <summary>Counts iscsi-perf's progress lines (each carries one "iops average") as they arrive.</summary>
+        private sealed class PerfProgress
+        {
+            private int _lines;
+
+            public int Lines => Volatile.Read(ref _lines);
+
+            public void Update(string output)
+            {
+                int lines = 0;
+                for (int at = output.IndexOf("iops average", StringComparison.Ordinal); at >= 0; at = output.IndexOf("iops average", at + 1, StringComparison.Ordinal))
+                {
+                    lines++;
+                }
+
+                Volatile.Write(ref _lines, lines);
+            }
+        }
+
+        /// <summary>Polls <paramref name="condition"/> until it holds; fails if the run ends first or at <see cref="WaitLimit"/>.</summary>
+        private static async Task WaitUntil(Func<bool> condition, Task<PerfResult> perf, string what)
+        {
+            Stopwatch waited = Stopwatch.StartNew();
+            while (!condition())
+            {
+                // A finished (or failed) run is awaited so its output or exception explains itself.
+                Assert.False(perf.IsCompleted, "iscsi-perf ended before " + what + ": " + (perf.IsCompleted ? (await perf).Output : ""));
+                Assert.True(waited.Elapsed < WaitLimit, "no " + what + " after " + WaitLimit.TotalSeconds + " s");
+                await Task.WhenAny(perf, Task.Delay(20));
             }
         }
 

@@ -8,6 +8,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Threading;
 
 namespace Bootstage.Iscsi.Peers
 {
@@ -64,6 +65,10 @@ namespace Bootstage.Iscsi.Peers
 
         private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(20);
 
+        // How long iscsi-perf may take to log in and print its first progress line before its run
+        // is counted as overdue anyway.
+        private static readonly TimeSpan StartAllowance = TimeSpan.FromSeconds(60);
+
         // The last progress line iscsi-perf rewrites in place ends as
         //   "\riops average 18631 (582 MB/s)   <spaces>\n\nfinished.\n"
         // after per-second lines "\r00:00:01 - lba 67008, iops current 17426 (544 MB/s), iops average ...".
@@ -110,10 +115,13 @@ namespace Bootstage.Iscsi.Peers
         /// Sequential reads for <paramref name="seconds"/> with <paramref name="queueDepth"/> requests of
         /// <paramref name="blocks"/> 512-byte blocks in flight (iscsi-perf -t -m -b), wrapping round
         /// at the end of the LUN. Returns the run's final average. A run still going 2 s after its time
-        /// is interrupted (see <see cref="PerfResult.Interrupted"/>); one that fails to log in, exits
-        /// with an error or survives the interrupts throws <see cref="ToolFailedException"/>.
+        /// (counted from its first progress line, so a slow login does not eat into it), or when
+        /// <paramref name="stop"/> is cancelled, is interrupted (see <see cref="PerfResult.Interrupted"/>);
+        /// one that fails to log in, exits with an error or survives the interrupts throws
+        /// <see cref="ToolFailedException"/>. <paramref name="onOutput"/> sees the output as it comes
+        /// (all of it so far, progress lines separated by carriage returns).
         /// </summary>
-        public static PerfResult RunPerf(string url, int queueDepth, int blocks, int seconds)
+        public static PerfResult RunPerf(string url, int queueDepth, int blocks, int seconds, CancellationToken stop = default, Action<string>? onOutput = null)
         {
             if (queueDepth < 1 || blocks < 1 || seconds < 1)
             {
@@ -132,7 +140,21 @@ namespace Bootstage.Iscsi.Peers
             // runs on for ever. At its first SIGINT it stops issuing reads, waits for those in flight
             // and prints its average; at the second it gives up waiting ("ABORTED!"), which after a
             // reconnect is the rule, its in-flight count having gone wrong (it shows -1).
-            ToolResult result = ToolRunner.Run(PerfPath, arguments, TimeSpan.FromSeconds(seconds + 2), TimeSpan.FromSeconds(3));
+            // Its stdout is a pipe, so nothing shows before the first progress tick flushes it, a
+            // second into the run (after login and READ CAPACITY): the overrun is counted from there.
+            // An interrupt before that tick would find no average to print (or no SIGINT handler yet).
+            using CancellationTokenSource interrupt = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            int started = 0;
+            Action<string> watch = output =>
+            {
+                if (Interlocked.Exchange(ref started, 1) == 0)
+                {
+                    interrupt.CancelAfter(TimeSpan.FromSeconds(seconds + 1));
+                }
+
+                onOutput?.Invoke(output);
+            };
+            ToolResult result = ToolRunner.Run(PerfPath, arguments, TimeSpan.FromSeconds(seconds + 2) + StartAllowance, TimeSpan.FromSeconds(3), interrupt.Token, watch);
             if (result.TimedOut || result.ExitCode != 0)
             {
                 throw new ToolFailedException(result);

@@ -1,12 +1,16 @@
 // Runs one of the peer tools (tgtadm, tgt-admin, the libiscsi binaries) as a child process with a
 // deadline, capturing stdout and stderr. A tool that outlives its deadline is killed, optionally after
 // SIGINTs that give it a chance to wind down and print what it has: iscsi-perf, for one, can overrun
-// its -t and never return by itself, but on SIGINT it drains and prints its average.
+// its -t and never return by itself, but on SIGINT it drains and prints its average. The caller can
+// also ask for that interrupt before the deadline (a cancellation token), and can watch stdout as it
+// arrives, so a run can be ended when something has happened rather than when a clock says so.
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Bootstage.Iscsi.Peers
@@ -37,7 +41,7 @@ namespace Bootstage.Iscsi.Peers
         /// <summary>Killed at its deadline (after any SIGINTs failed to end it).</summary>
         public bool TimedOut { get; }
 
-        /// <summary>Sent SIGINT at its deadline; it may then have ended by itself.</summary>
+        /// <summary>Sent SIGINT at its deadline or on request; it may then have ended by itself.</summary>
         public bool Interrupted { get; }
 
         public bool Succeeded => ExitCode == 0 && !TimedOut;
@@ -83,11 +87,13 @@ namespace Bootstage.Iscsi.Peers
         }
 
         /// <summary>
-        /// Runs the tool. At <paramref name="timeout"/>, if <paramref name="interruptGrace"/> is given,
-        /// it gets a SIGINT, and another after that grace, and is killed only if it is still running
-        /// a grace later; otherwise it is killed at once.
+        /// Runs the tool. At <paramref name="timeout"/>, or as soon as <paramref name="interrupt"/> is
+        /// cancelled, if <paramref name="interruptGrace"/> is given, it gets a SIGINT, and another after
+        /// that grace, and is killed only if it is still running a grace later; otherwise it is killed
+        /// at once. <paramref name="onOutput"/>, if given, is called with all of stdout so far each time
+        /// more arrives (on a reader thread; never after this method returns).
         /// </summary>
-        public static ToolResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, TimeSpan? interruptGrace)
+        public static ToolResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, TimeSpan? interruptGrace, CancellationToken interrupt = default, Action<string>? onOutput = null)
         {
             ProcessStartInfo info = new ProcessStartInfo(fileName)
             {
@@ -105,9 +111,9 @@ namespace Bootstage.Iscsi.Peers
             using Process process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + commandLine);
             // No tool here reads stdin; closing it makes any that tries see end-of-file, not a hang.
             process.StandardInput.Close();
-            Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+            Task<string> stdout = onOutput == null ? process.StandardOutput.ReadToEndAsync() : Watch(process.StandardOutput, onOutput);
             Task<string> stderr = process.StandardError.ReadToEndAsync();
-            bool exited = process.WaitForExit((int)timeout.TotalMilliseconds);
+            bool exited = WaitForExit(process, timeout, interrupt);
             bool interrupted = false;
             for (int i = 0; !exited && interruptGrace != null && i < 2; i++)
             {
@@ -139,6 +145,39 @@ namespace Bootstage.Iscsi.Peers
             // The parameterless wait also waits for the redirected streams to reach end-of-file.
             process.WaitForExit();
             return new ToolResult(commandLine, exited ? process.ExitCode : -1, stdout.Result, stderr.Result, !exited, interrupted);
+        }
+
+        // Waits for the exit until the timeout, or until the token is cancelled; true if it exited.
+        private static bool WaitForExit(Process process, TimeSpan timeout, CancellationToken interrupt)
+        {
+            if (!interrupt.CanBeCanceled)
+            {
+                return process.WaitForExit((int)timeout.TotalMilliseconds);
+            }
+
+            try
+            {
+                return process.WaitForExitAsync(CancellationToken.None).Wait((int)timeout.TotalMilliseconds, interrupt);
+            }
+            catch (OperationCanceledException)
+            {
+                return process.HasExited;
+            }
+        }
+
+        // Reads stdout to its end, handing the text so far to the watcher after every chunk.
+        private static async Task<string> Watch(StreamReader reader, Action<string> onOutput)
+        {
+            StringBuilder text = new StringBuilder();
+            char[] buffer = new char[4096];
+            int read;
+            while ((read = await reader.ReadAsync(buffer, 0, buffer.Length).ConfigureAwait(false)) > 0)
+            {
+                text.Append(buffer, 0, read);
+                onOutput(text.ToString());
+            }
+
+            return text.ToString();
         }
 
         /// <summary>Runs the tool and throws <see cref="ToolFailedException"/> unless it exits with 0.</summary>

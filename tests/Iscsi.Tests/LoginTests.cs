@@ -168,7 +168,9 @@ namespace Bootstage.Iscsi.Tests
             Assert.Contains(IscsiRig.InitiatorIqn, rig.Target.ShowTargets());
             Assert.Equal(IscsiStatus.Success, disk.Close());
             Assert.Equal(IscsiSessionState.LoggedOut, disk.Session.State);
-            DateTime deadline = DateTime.UtcNow.AddSeconds(5);
+            // tgtd tears the nexus down shortly after the logout response; the limit is only for a
+            // session that never goes.
+            DateTime deadline = DateTime.UtcNow.AddSeconds(60);
             while (rig.Target.ShowTargets().Contains(IscsiRig.InitiatorIqn) && DateTime.UtcNow < deadline)
             {
                 System.Threading.Thread.Sleep(50);

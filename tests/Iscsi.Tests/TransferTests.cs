@@ -140,16 +140,27 @@ namespace Bootstage.Iscsi.Tests
             // Halfway through, tgtd is killed (the connection dies under us) and started again
             // half a second later; the loop waits only for the kill, so the next requests meet a
             // dead target and must ride out the restart.
+            // A failure on the restarter thread is kept and rethrown here: thrown there, it would
+            // take the whole test host down.
             using ManualResetEventSlim halfway = new ManualResetEventSlim();
             using ManualResetEventSlim killed = new ManualResetEventSlim();
+            Exception? restartError = null;
             Thread restarter = new Thread(() =>
             {
-                halfway.Wait();
-                rig.Target.Kill();
-                killed.Set();
-                Thread.Sleep(500);
-                rig.Target.Restart();
-            });
+                try
+                {
+                    halfway.Wait();
+                    rig.Target.Kill();
+                    killed.Set();
+                    Thread.Sleep(500);
+                    rig.Target.Restart();
+                }
+                catch (Exception error)
+                {
+                    restartError = error;
+                }
+            })
+            { IsBackground = true };
             restarter.Start();
             int total = data.Length / 512;
             for (int block = 0; block < total; block += 256)
@@ -164,7 +175,8 @@ namespace Bootstage.Iscsi.Tests
                 Assert.Equal(IscsiStatus.Success, status);
             }
 
-            restarter.Join();
+            Assert.True(restarter.Join(TimeSpan.FromSeconds(60)), "the restart did not finish");
+            Assert.Null(restartError);
             Assert.True(disk.Counters.Reconnects > 0, "the restart went unnoticed");
             Assert.Equal(rig.ReadBacking(0, data.Length), data);
         }
@@ -177,13 +189,18 @@ namespace Bootstage.Iscsi.Tests
             rig.Target.SetTargetParameter(1, "nop_count", "2");
             SanDevice disk = rig.OverSocket(IscsiRig.Options());
             Assert.Equal(IscsiStatus.Success, disk.Open());
+            // tgtd pings an idle connection every second and drops it after two unanswered pings,
+            // so three answered pings on a live connection show it was kept. Wait for them, not for
+            // a clock; the limit only ends a run where the pings never come or go unanswered.
             Stopwatch idle = Stopwatch.StartNew();
-            while (idle.ElapsedMilliseconds < 5000)
+            while (disk.Session.Counters.NopInPingsAnswered < 3)
             {
+                Assert.True(idle.Elapsed < TimeSpan.FromSeconds(60), $"answered {disk.Session.Counters.NopInPingsAnswered} pings in {idle.Elapsed.TotalSeconds:F0} s");
+                Assert.Equal(0UL, disk.Session.Counters.ConnectionFailures);
                 disk.Session.Poll();
+                Thread.Sleep(1);
             }
 
-            Assert.True(disk.Session.Counters.NopInPingsAnswered >= 3, $"answered {disk.Session.Counters.NopInPingsAnswered} pings");
             Assert.Equal(IscsiSessionState.FullFeature, disk.Session.State);
             Assert.Equal(0UL, disk.Session.Counters.ConnectionFailures);
             byte[] block = new byte[512];
