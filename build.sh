@@ -26,6 +26,9 @@ packages=(
     "dnsmasq-base:/usr/sbin/dnsmasq"
     "tgt:/usr/sbin/tgtd"
     "libiscsi-bin:/usr/bin/iscsi-perf"
+    "syslinux:/usr/bin/syslinux"
+    "mtools:/usr/bin/mcopy"
+    "dosfstools:/usr/sbin/mkfs.fat"
 )
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
