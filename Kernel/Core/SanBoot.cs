@@ -100,7 +100,7 @@ namespace Bootstage.Kernel.Core
                 return false;
             }
 
-            if (commandLine.IsSet("sanboot"u8))
+            if (WantsBoot(commandLine))
             {
                 // Returns only if the handoff is impossible (the reason is logged).
                 SanHandoff.Boot(disk, mbr, commandLine.IsSet("bios-trace"u8), Describe(settings, path, netif, lease, mac));
@@ -114,6 +114,16 @@ namespace Bootstage.Kernel.Core
             }
 
             return true;
+        }
+
+        /// <summary>
+        /// A root path means a SAN boot, as with iPXE's sanboot, unless the command line asks only
+        /// for the disk: `skip-san-boot` (report it and stop), `santest=` or `san-logout`.
+        /// </summary>
+        internal static bool WantsBoot(KernelCommandLine commandLine)
+        {
+            return commandLine.TryGet("root-path"u8, out _) && !commandLine.IsSet("skip-san-boot"u8)
+                && !commandLine.TryGet("santest"u8, out _) && !commandLine.IsSet("san-logout"u8);
         }
 
         // What the OS's own initiator needs to log in again (the iBFT): this NIC and its

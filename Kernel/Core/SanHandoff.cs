@@ -1,4 +1,5 @@
-// The SAN boot handoff (issue 11, first cut): the opened SAN disk becomes BIOS drive 80h through
+// The SAN boot handoff (issue 11, first cut; what a root path does unless `skip-san-boot`): the
+// opened SAN disk becomes BIOS drive 80h through
 // the INT 13h service (Boot/Int13); our memory — the image, every page the allocator handed out
 // (heap, DMA rings and buffers) and the real-mode blob — is hidden from the OS loader through an
 // INT 15h service over the firmware's E820h map (Boot/Handoff); both vectors point at the
@@ -166,11 +167,12 @@ namespace Bootstage.Kernel.Core
         /// <summary>
         /// A SAN boot that cannot happen (the failure is already logged) leaves the machine to the
         /// BIOS's next boot device, as a failed boot sector does: INT 18h, which does not return.
-        /// Without `sanboot`, or without the real-mode thunk, it returns and the image stops.
+        /// When no boot was asked for (SanBoot.WantsBoot), or without the real-mode thunk, it returns
+        /// and the image stops.
         /// </summary>
         public static void FallThroughIfBooting()
         {
-            if (!new Bootstage.Boot.KernelCommandLine(Machine.CommandLine).IsSet("sanboot"u8) || !BiosServices.IsInstalled || s_service != null)
+            if (!SanBoot.WantsBoot(new Bootstage.Boot.KernelCommandLine(Machine.CommandLine)) || !BiosServices.IsInstalled || s_service != null)
             {
                 return;
             }

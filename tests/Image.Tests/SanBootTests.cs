@@ -80,7 +80,7 @@ namespace Bootstage.Image.Tests
         public void Without_a_configured_name_the_image_logs_in_as_its_smbios_uuid()
         {
             using Lun lun = new Lun(seed: 44);
-            QemuResult result = Qemu.BootKernel($"console=serial root-path={lun.RootPath} username=bootuser password=bootsecret12",
+            QemuResult result = Qemu.BootKernel($"console=serial root-path={lun.RootPath} username=bootuser password=bootsecret12 skip-san-boot",
                 extraArguments: "-smbios type=1,uuid=6a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9 -netdev user,id=n0 -device virtio-net-pci,netdev=n0");
 
             Assert.Contains(" as iqn.2026-11.org.bootstage:6a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9 (CHAP)", result.Serial);
@@ -106,7 +106,7 @@ namespace Bootstage.Image.Tests
         public void The_image_names_a_wrong_chap_secret_and_fails()
         {
             using Lun lun = new Lun(seed: 42);
-            QemuResult result = Qemu.BootKernel($"console=serial root-path={lun.RootPath} username=bootuser password=notthesecret",
+            QemuResult result = Qemu.BootKernel($"console=serial root-path={lun.RootPath} username=bootuser password=notthesecret skip-san-boot",
                 extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
 
             Assert.Contains("@milestone name=san status=failed reason=authentication failed", result.Serial);
@@ -118,7 +118,7 @@ namespace Bootstage.Image.Tests
         public void The_image_names_the_sense_of_a_lun_the_target_does_not_have()
         {
             using Lun lun = new Lun(seed: 43);
-            QemuResult result = Qemu.BootKernel($"console=serial root-path={lun.RootPath.Replace(":1:", ":5:")} username=bootuser password=bootsecret12",
+            QemuResult result = Qemu.BootKernel($"console=serial root-path={lun.RootPath.Replace(":1:", ":5:")} username=bootuser password=bootsecret12 skip-san-boot",
                 extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
 
             Assert.Contains("@milestone name=san status=failed reason=SCSI check condition sense=logical unit not supported", result.Serial);
@@ -128,7 +128,7 @@ namespace Bootstage.Image.Tests
         [Fact]
         public void A_root_path_without_a_network_is_a_named_failure()
         {
-            QemuResult result = Qemu.BootKernel("console=serial root-path=iscsi:10.0.2.2:::1:iqn.x:y", extraArguments: "-nic none");
+            QemuResult result = Qemu.BootKernel("console=serial root-path=iscsi:10.0.2.2:::1:iqn.x:y skip-san-boot", extraArguments: "-nic none");
 
             Assert.Contains("@milestone name=san status=failed reason=no network configuration", result.Serial);
             Assert.Equal(3, result.ExitCode);
@@ -137,7 +137,7 @@ namespace Bootstage.Image.Tests
         [Fact]
         public void The_image_rejects_a_malformed_root_path_with_a_clear_reason()
         {
-            QemuResult result = Qemu.BootKernel("console=serial root-path=iscsi:10.0.2.2::99999:1:iqn.x:y",
+            QemuResult result = Qemu.BootKernel("console=serial root-path=iscsi:10.0.2.2::99999:1:iqn.x:y skip-san-boot",
                 extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
 
             Assert.Matches(@"@milestone name=san status=failed reason=\S.*port", result.Serial);

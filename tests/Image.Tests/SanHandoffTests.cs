@@ -1,6 +1,6 @@
-// The SAN boot handoff in the image: with `sanboot`, the LUN's block 0 runs at 0000:7C00 in real
-// mode with DL = 80h, and every INT 13h call it makes comes back up to our service and the SAN
-// device. The boot sector (BootSectors/int13check.asm, assembled here with nasm) checks AH=41h,
+// The SAN boot handoff in the image: with a root path (and no skip-san-boot), the LUN's block 0
+// runs at 0000:7C00 in real mode with DL = 80h, and every INT 13h call it makes comes back up to
+// our service and the SAN device. The boot sector (BootSectors/int13check.asm, assembled here with nasm) checks AH=41h,
 // AH=08h, a CHS read of block 0 and a megabyte of AH=42h reads, and prints what it found; the
 // test compares the sum of those blocks with the LUN's backing file.
 using System;
@@ -52,7 +52,7 @@ namespace Bootstage.Image.Tests
                 target.AddTarget(1, Iqn);
                 target.AddLun(1, 1, file);
                 target.BindAll(1);
-                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} sanboot",
+                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn}",
                     extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
 
                 Assert.Contains("@milestone name=san-boot drive=0x80", result.Serial);
@@ -86,7 +86,7 @@ namespace Bootstage.Image.Tests
                 target.AddAccount("ibftuser", "ibftsecret123");
                 target.BindAccount(1, "ibftuser");
                 QemuResult result = Qemu.BootKernel(
-                    $"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} initiator-iqn=iqn.2026-12.org.bootstage:ibft username=ibftuser password=ibftsecret123 sanboot",
+                    $"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} initiator-iqn=iqn.2026-12.org.bootstage:ibft username=ibftuser password=ibftsecret123",
                     extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
 
                 Assert.Matches(@"@milestone name=ibft at=0x[0-9a-f]+ length=\d+", result.Serial);
@@ -157,7 +157,7 @@ namespace Bootstage.Image.Tests
                 target.BindAccount(1, "nextuser");
                 string secret = failure == "wrong-secret" ? "notthesecret1" : "nextsecret123";
                 QemuResult result = Qemu.BootKernel(
-                    $"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} username=nextuser password={secret} sanboot",
+                    $"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} username=nextuser password={secret}",
                     extraArguments: $"-netdev user,id=n0 -device virtio-net-pci,netdev=n0 -drive file=\"{local}\",format=raw,if=ide");
 
                 Assert.Contains(failure == "wrong-secret" ? "reason=authentication failed" : "reason=block 0 is not a boot sector", result.Serial);

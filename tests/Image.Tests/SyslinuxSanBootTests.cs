@@ -50,7 +50,7 @@ namespace Bootstage.Image.Tests
                 target.AddTarget(1, Iqn);
                 target.AddLun(1, 1, disk);
                 target.BindAll(1);
-                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} sanboot bios-trace",
+                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} bios-trace",
                     extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
 
                 Assert.Contains("@milestone name=san-boot drive=0x80", result.Serial);
@@ -92,7 +92,7 @@ namespace Bootstage.Image.Tests
                 target.AddTarget(1, Iqn);
                 target.AddLun(1, 1, iso, cdrom: true);
                 target.BindAll(1);
-                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} sanboot bios-trace",
+                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} bios-trace",
                     extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
 
                 Assert.Contains("block-size=2048", result.Serial);
