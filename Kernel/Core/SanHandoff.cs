@@ -76,40 +76,18 @@ namespace Bootstage.Kernel.Core
                 return;
             }
 
-            // The firmware's map first (through the BIOS itself, before INT 15h is ours), then
-            // everything of ours cut out of it.
-            E820Map map = new E820Map();
             // The iBFT goes in the page below the blob: inside the 512 KiB-1 MiB window OSes scan,
             // below the EBDA, and hidden with the blob (docs/ibft.md).
             ulong ibftAddress = BiosServices.Base - ReservedPage;
             PublishIbft(ibft, ibftAddress);
-            ulong low = Machine.Pages->LowWater;
-            ulong high = Machine.Pages->HighWater;
-            if (BiosServices.ReadE820(map) <= 0
-                || !map.Hide(low, high > low ? high - low : 0)
-                || !map.Hide(Plugs.ImageStart(), Plugs.ImageEnd() - Plugs.ImageStart())
-                || !map.Hide(ibftAddress, BaseMemoryEnd - ibftAddress))
+            E820Map? map = HiddenMemoryMap(ibftAddress);
+            if (map == null)
             {
                 Log.Milestone("san-boot").Text(" status=failed reason=no memory map to hide ourselves in").End();
                 return;
             }
 
-            // From here the IVT and BDA (page 0) are mapped and INT 13h and 15h are ours.
-            IdentityMemory memory = new IdentityMemory();
-            s_int15 = new Int15Service(map, memory);
-            Plugs.RealModeHook(0x15);
-            Plugs.RealModeHook(0x13);
-            Int13Service service = new Int13Service(memory);
-            drive.Geometry = Int13Geometry.Guess(block0, disk.BlockCount);
-            service.Hook(drive);
-            if (s_hypervisor != null && s_bus != null)
-            {
-                // Every INT 13h call takes the hypervisor interface back (reconnecting VMBus if an
-                // enlightened loader took it) and quiesces it again before returning.
-                service.Gate = new HyperVInt13Gate(s_hypervisor, s_bus);
-            }
-
-            s_service = service;
+            HookVectors(drive, map, block0);
 
             // The iBFT and the blob sit in the last 8 KiB of base memory: the loader must not take them.
             *(ushort*)BaseMemoryKiB = (ushort)(ibftAddress / 1024);
@@ -131,6 +109,44 @@ namespace Bootstage.Kernel.Core
                 .Text(" e820-entries=").Dec((ulong)map.Count).End();
             s_hypervisor?.Quiesce();
             Plugs.RealModeBoot(number, entry);
+        }
+
+        // The firmware's map (read through the BIOS itself, before INT 15h is ours) with everything
+        // of ours cut out of it: the pages the allocator handed out, the image, the iBFT and the blob.
+        private static E820Map? HiddenMemoryMap(ulong ibftAddress)
+        {
+            E820Map map = new E820Map();
+            ulong low = Machine.Pages->LowWater;
+            ulong high = Machine.Pages->HighWater;
+            if (BiosServices.ReadE820(map) <= 0
+                || !map.Hide(low, high > low ? high - low : 0)
+                || !map.Hide(Plugs.ImageStart(), Plugs.ImageEnd() - Plugs.ImageStart())
+                || !map.Hide(ibftAddress, BaseMemoryEnd - ibftAddress))
+            {
+                return null;
+            }
+
+            return map;
+        }
+
+        // From here the IVT and BDA (page 0) are mapped and INT 13h and 15h are ours.
+        private static void HookVectors(Int13Drive drive, E820Map map, ReadOnlySpan<byte> block0)
+        {
+            IdentityMemory memory = new IdentityMemory();
+            s_int15 = new Int15Service(map, memory);
+            Plugs.RealModeHook(0x15);
+            Plugs.RealModeHook(0x13);
+            Int13Service service = new Int13Service(memory);
+            drive.Geometry = Int13Geometry.Guess(block0, drive.Disk.BlockCount);
+            service.Hook(drive);
+            if (s_hypervisor != null && s_bus != null)
+            {
+                // Every INT 13h call takes the hypervisor interface back (reconnecting VMBus if an
+                // enlightened loader took it) and quiesces it again before returning.
+                service.Gate = new HyperVInt13Gate(s_hypervisor, s_bus);
+            }
+
+            s_service = service;
         }
 
         // The El Torito default entry's image, read in whole 2048-byte sectors (its count is in
