@@ -103,7 +103,13 @@ namespace Bootstage.Kernel.Core
             if (WantsBoot(commandLine))
             {
                 // Returns only if the handoff is impossible (the reason is logged).
-                SanHandoff.Boot(disk, mbr, commandLine.IsSet("bios-trace"u8), Describe(settings, path, netif, lease, mac));
+                if (!TryDriveNumber(commandLine, disk.BlockSize, out byte drive))
+                {
+                    Log.Milestone("san-boot").Text(" status=failed reason=san-drive= takes a hard disk number 0x80-0x8f (a CD-ROM: 0xe0-0xef)").End();
+                    return false;
+                }
+
+                SanHandoff.Boot(disk, mbr, drive, commandLine.IsSet("bios-trace"u8), Describe(settings, path, netif, lease, mac));
                 return false;
             }
 
@@ -124,6 +130,26 @@ namespace Bootstage.Kernel.Core
         {
             return commandLine.TryGet("root-path"u8, out _) && !commandLine.IsSet("skip-san-boot"u8)
                 && !commandLine.TryGet("santest"u8, out _) && !commandLine.IsSet("san-logout"u8);
+        }
+
+        // `san-drive=` (iPXE's sanboot --drive): the BIOS number the LUN answers to; 0x80 for a
+        // disk and 0xE0 for a CD-ROM by default.
+        private static bool TryDriveNumber(KernelCommandLine commandLine, uint blockSize, out byte drive)
+        {
+            bool cdrom = blockSize == Bootstage.Boot.Int13.ElTorito.SectorSize;
+            drive = cdrom ? SanHandoff.CdRomDrive : SanHandoff.Drive;
+            if (!commandLine.TryGet("san-drive"u8, out ReadOnlySpan<byte> text))
+            {
+                return true;
+            }
+
+            if (!IscsiTextReader.TryParseNumber(text, out uint value) || value < (cdrom ? 0xE0u : 0x80u) || value > (cdrom ? 0xEFu : 0x8Fu))
+            {
+                return false;
+            }
+
+            drive = (byte)value;
+            return true;
         }
 
         // What the OS's own initiator needs to log in again (the iBFT): this NIC and its

@@ -54,10 +54,10 @@ namespace Bootstage.Kernel.Core
         }
 
         /// <summary>
-        /// Hooks INT 13h for <paramref name="disk"/> and runs its boot sector; returns only when that
-        /// is impossible. With <paramref name="trace"/> every INT 13h/15h call the loader makes is logged.
+        /// Hooks INT 13h for <paramref name="disk"/> as drive <paramref name="number"/> and runs its boot
+        /// sector; returns only when that is impossible. With <paramref name="trace"/> every INT 13h/15h call the loader makes is logged.
         /// </summary>
-        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, bool trace, IbftDescription? ibft)
+        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, byte number, bool trace, IbftDescription? ibft)
         {
             s_trace = trace;
             bool cdrom = disk.BlockSize == ElTorito.SectorSize;
@@ -67,8 +67,7 @@ namespace Bootstage.Kernel.Core
                 return;
             }
 
-            // A CD-ROM LUN boots its El Torito no-emulation image, as drive E0h (El Torito 1.0).
-            byte number = cdrom ? CdRomDrive : Drive;
+            // A CD-ROM LUN boots its El Torito no-emulation image (El Torito 1.0), by default as E0h.
             Int13Drive drive = new Int13Drive(number, disk);
             byte[]? image = cdrom ? LoadBootImage(disk, drive) : null;
             if (cdrom && image == null)

@@ -31,8 +31,10 @@ namespace Bootstage.Image.Tests
             return bytes;
         }
 
-        [Fact]
-        public void A_boot_sector_from_the_lun_reads_its_disk_through_our_int13()
+        [Theory]
+        [InlineData("", "80")]
+        [InlineData(" san-drive=0x81", "81")]
+        public void A_boot_sector_from_the_lun_reads_its_disk_through_our_int13(string option, string drive)
         {
             string directory = Path.Combine(Path.GetTempPath(), "bootstage-handoff-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(directory);
@@ -52,15 +54,16 @@ namespace Bootstage.Image.Tests
                 target.AddTarget(1, Iqn);
                 target.AddLun(1, 1, file);
                 target.BindAll(1);
-                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn}",
+                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn}{option}",
                     extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
 
-                Assert.Contains("@milestone name=san-boot drive=0x80", result.Serial);
-                Match ok = Regex.Match(result.Serial, @"@bootsector ok heads=([0-9a-f]{2}) spt=([0-9a-f]{2}) sum=([0-9a-f]{8})");
+                Assert.Contains("@milestone name=san-boot drive=0x" + drive, result.Serial);
+                Match ok = Regex.Match(result.Serial, @"@bootsector ok drive=([0-9a-f]{2}) heads=([0-9a-f]{2}) spt=([0-9a-f]{2}) sum=([0-9a-f]{8})");
                 Assert.True(ok.Success, result.ToString());
-                Assert.Equal("fe", ok.Groups[1].Value);
-                Assert.Equal("3f", ok.Groups[2].Value);
-                Assert.Equal(sum.ToString("x8"), ok.Groups[3].Value);
+                Assert.Equal(drive, ok.Groups[1].Value);
+                Assert.Equal("fe", ok.Groups[2].Value);
+                Assert.Equal("3f", ok.Groups[3].Value);
+                Assert.Equal(sum.ToString("x8"), ok.Groups[4].Value);
                 Assert.Equal(1, result.ExitCode);
             }
             finally

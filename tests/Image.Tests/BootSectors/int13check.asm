@@ -5,7 +5,7 @@
 ;   AH=08h   geometry: last head and sectors per track
 ;   AH=02h   CHS 0/0/1 into 0500:0000: block 0 again, ending in 55 AA
 ;   AH=42h   CHECK_SECTORS sectors from LBA 1, 64 at a time into 1000:0000, summed as 32-bit words
-; then prints "@bootsector ok heads=HH spt=SS sum=XXXXXXXX" and leaves QEMU through the
+; then prints "@bootsector ok drive=DD heads=HH spt=SS sum=XXXXXXXX" and leaves QEMU through the
 ; isa-debug-exit port (status 0 -> QEMU exit 1), or "@bootsector fail at=F ah=XX" (status 1 -> 3).
 
 bits 16
@@ -81,6 +81,10 @@ start:
 
     mov si, msg_ok
     call puts
+    mov al, [drive]
+    call hex8
+    mov si, msg_heads
+    call puts
     mov al, [heads]
     call hex8
     mov si, msg_spt
@@ -118,7 +122,8 @@ fail:
 
 %include "console.inc"
 
-msg_ok:   db "@bootsector ok heads=", 0
+msg_ok:   db "@bootsector ok drive=", 0
+msg_heads: db " heads=", 0
 msg_spt:  db " spt=", 0
 msg_sum:  db " sum=", 0
 msg_fail: db "@bootsector fail at=", 0
