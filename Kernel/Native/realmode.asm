@@ -63,6 +63,26 @@ global native_realmode_boot
     retfq
 %endmacro
 
+; Back in 64-bit mode on the blob's GDT: takes the kernel's segments and descriptor tables again.
+%macro reenter_kernel_tables 0
+    mov ax, SEL_DATA64
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov fs, ax
+    mov gs, ax
+    lgdt [saved_gdtr]
+    lidt [saved_idtr]
+%endmacro
+
+; Our PIC layout: IRQs at 20h-2Fh, only the timer (IRQ0) unmasked.
+%macro program_kernel_pic 0
+    mov al, 0x20
+    mov ah, 0x28
+    mov bx, 0xFFFE
+    call program_pic
+%endmacro
+
 section .text
 
 native_realmode_blob_size:
@@ -154,14 +174,7 @@ native_realmode_boot:
 
 ; Reached from the blob in 64-bit mode (blob GDT, CS 0x08) for an INT 13h call.
 upcall64:
-    mov ax, SEL_DATA64
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov fs, ax
-    mov gs, ax
-    lgdt [saved_gdtr]
-    lidt [saved_idtr]
+    reenter_kernel_tables
     lea rsp, [upcall_stack_top]
     fxsave [upcall_fx_area]
 
@@ -170,10 +183,7 @@ upcall64:
     mov [upcall_pic_masks], al
     in al, 0xA1
     mov [upcall_pic_masks + 1], al
-    mov al, 0x20
-    mov ah, 0x28
-    mov bx, 0xFFFE
-    call program_pic
+    program_kernel_pic
 
     mov r13, [rm_base]
     movzx edi, byte [r13 + (rm_vector - rm_blob)]
@@ -217,21 +227,10 @@ native_realmode_call:
     descend_to_real_mode native_bios_pic_masks
 
 .back64:
-    mov ax, SEL_DATA64
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov fs, ax
-    mov gs, ax
-    lgdt [saved_gdtr]
-    lidt [saved_idtr]
+    reenter_kernel_tables
     mov rsp, [saved_rsp]
 
-    ; Our layout again: IRQs at 20h-2Fh, only the timer (IRQ0) unmasked.
-    mov al, 0x20
-    mov ah, 0x28
-    mov bx, 0xFFFE
-    call program_pic
+    program_kernel_pic
 
     mov r13, [rm_base]
     lea rsi, [r13 + (rm_regs - rm_blob)]
