@@ -105,7 +105,9 @@ namespace Bootstage.Kernel.Core
 
             Log.Milestone("san-boot").Text(" drive=0x").Hex(number, 2).Text(" base-kib=").Dec(BiosServices.Base / 1024)
                 .Text(" free-from-1mib-kib=").Dec(map.UsableRunFrom(FirstMegabyte) / 1024)
-                .Text(" e820-entries=").Dec((ulong)map.Count).End();
+                .Text(" e820-entries=").Dec((ulong)map.Count)
+                .Text(" image=0x").Hex(Plugs.ImageStart()).Text("-0x").Hex(Plugs.ImageEnd() - 1)
+                .Text(" pages=0x").Hex(Machine.Pages->LowWater).Text("-0x").Hex(Machine.Pages->HighWater - 1).End();
             s_hypervisor?.Quiesce();
             Plugs.RealModeBoot(number, entry);
         }
