@@ -29,6 +29,7 @@ packages=(
     "syslinux:/usr/bin/syslinux"
     "mtools:/usr/bin/mcopy"
     "dosfstools:/usr/sbin/mkfs.fat"
+    "ipxe:/usr/lib/ipxe/ipxe.lkrn"
 )
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }

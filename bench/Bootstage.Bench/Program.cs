@@ -1,6 +1,7 @@
 // Benchmark entry: `dotnet run -c Release --project bench/Bootstage.Bench -- netvsc [frames]`
 // or `... -- tcp [in-process MiB] [qemu MiB]` (the QEMU run needs ./build.sh image first),
-// or `... -- iscsi [seconds]` (our initiator beside libiscsi's iscsi-perf on one tgtd LUN).
+// or `... -- iscsi [seconds]` (our initiator beside libiscsi's iscsi-perf on one tgtd LUN),
+// or `... -- sanread [MiB] [runs]` (our image against iPXE's sanboot, read through INT 13h).
 using System;
 
 namespace Bootstage.Bench
@@ -23,8 +24,10 @@ namespace Bootstage.Bench
                 case "iscsi":
                     IscsiBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
                     return 0;
+                case "sanread":
+                    return SanReadBenchmark.Execute(args.Length > 1 ? int.Parse(args[1]) : 16, args.Length > 2 ? int.Parse(args[2]) : 3);
                 default:
-                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB] | iscsi [seconds]");
+                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB] | iscsi [seconds] | sanread [MiB] [runs]");
                     return 2;
             }
         }
