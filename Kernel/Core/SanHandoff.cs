@@ -5,7 +5,9 @@
 // INT 15h service over the firmware's E820h map (Boot/Handoff); both vectors point at the
 // real-mode blob; the disk's block 0 goes to 0000:7C00 and the machine drops to real mode and
 // runs it with DL = 80h, as a BIOS starts a boot sector. From then on each INT 13h/15h call comes
-// back up through KernelBiosUpcall; the iBFT (Boot/Ibft) sits in the page below the blob. On
+// back up through KernelBiosUpcall, which first checks the resident canary (samples of our code,
+// read-only data and the iBFT; a torn one is a named panic); the iBFT (Boot/Ibft) sits in the
+// page below the blob. On
 // Hyper-V the connection is quiesced before the jump and taken back around every INT 13h call
 // (HyperVInt13Gate; untested here: no Hyper-V and the image does not run on the host model). Not
 // yet: moving the image itself to the top of memory (it is linked at 128 MiB; the allocator
@@ -33,9 +35,11 @@ namespace Bootstage.Kernel.Core
         private const ulong FirstMegabyte = 0x100000;
         private const ulong BaseMemoryEnd = 0xA0000;
         private const ulong ReservedPage = 4096;
+        private const uint CanaryStride = 1024;
 
         private static Int13Service? s_service;
         private static Int15Service? s_int15;
+        private static ResidentCanary? s_canary;
         private static bool s_trace;
         private static HvHypervisor? s_hypervisor;
         private static VmBusBus? s_bus;
@@ -78,7 +82,7 @@ namespace Bootstage.Kernel.Core
             // The iBFT goes in the page below the blob: inside the 512 KiB-1 MiB window OSes scan,
             // below the EBDA, and hidden with the blob (docs/ibft.md).
             ulong ibftAddress = BiosServices.Base - ReservedPage;
-            PublishIbft(ibft, ibftAddress);
+            int ibftLength = PublishIbft(ibft, ibftAddress);
             E820Map? map = HiddenMemoryMap(ibftAddress);
             if (map == null)
             {
@@ -87,6 +91,11 @@ namespace Bootstage.Kernel.Core
             }
 
             HookVectors(drive, map, block0);
+            if (!ArmCanary(ibftAddress, ibftLength))
+            {
+                Log.Milestone("san-boot").Text(" status=failed reason=the resident canary could not be set").End();
+                return;
+            }
 
             // The iBFT and the blob sit in the last 8 KiB of base memory: the loader must not take them.
             *(ushort*)BaseMemoryKiB = (ushort)(ibftAddress / 1024);
@@ -199,24 +208,41 @@ namespace Bootstage.Kernel.Core
             BiosServices.Call(0x18, ref registers);
         }
 
-        private static void PublishIbft(IbftDescription? description, ulong address)
+        // Sampled last, after every allocation of the handoff: the image's code and read-only data
+        // (the Multiboot header at its very start included, where a loader writing upwards into
+        // us lands first) and the iBFT, which nobody may change.
+        private static bool ArmCanary(ulong ibftAddress, int ibftLength)
+        {
+            ResidentCanary canary = new ResidentCanary(new IdentityMemory());
+            if (!canary.Add(Plugs.ImageStart(), Plugs.ReadOnlyEnd() - Plugs.ImageStart(), CanaryStride)
+                || (ibftLength > 0 && !canary.Add(ibftAddress, (ulong)ibftLength, sizeof(ulong))))
+            {
+                return false;
+            }
+
+            s_canary = canary;
+            return true;
+        }
+
+        private static int PublishIbft(IbftDescription? description, ulong address)
         {
             Span<byte> table = new Span<byte>((void*)address, (int)ReservedPage);
             table.Clear();
             if (description == null)
             {
                 Log.Milestone("ibft").Text(" status=skipped reason=the target has no IPv4 address to publish").End();
-                return;
+                return 0;
             }
 
             IbftStatus status = IbftTable.Format(description, table, out int written);
             if (status != IbftStatus.Ok)
             {
                 Log.Milestone("ibft").Text(" status=failed reason=").Ascii(IbftTable.Describe(status)).End();
-                return;
+                return 0;
             }
 
             Log.Milestone("ibft").Text(" at=0x").Hex(address, 5).Text(" length=").Dec((ulong)written).End();
+            return written;
         }
 
         /// <summary>An INT 13h or 15h call from real mode: 0 when served (registers hold the answer), 1 to chain.</summary>
@@ -229,6 +255,12 @@ namespace Bootstage.Kernel.Core
             }
 
             Int13Disposition disposition = Int13Disposition.Chain;
+            if (vector == 0x13 && s_canary != null && !s_canary.Check(out ulong tornAt))
+            {
+                // Whatever wrote there may have hit code we are about to run: stop, and say where.
+                Internal.Runtime.Panic.Fail("resident image torn: something wrote into memory the E820h map hides, at", tornAt);
+            }
+
             if (vector == 0x13 && s_service != null)
             {
                 disposition = s_service.Handle(ref *registers);

@@ -109,3 +109,11 @@ runtime_image_start:
 runtime_image_end:
     lea rax, [__heap_start]
     ret
+
+extern __rodata_end
+global runtime_readonly_end
+; ulong runtime_readonly_end(void): the end of the image's code and read-only data, which
+; nothing writes after the boot (the SAN handoff's canary samples them).
+runtime_readonly_end:
+    lea rax, [__rodata_end]
+    ret

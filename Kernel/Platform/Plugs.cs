@@ -92,6 +92,10 @@ namespace Bootstage.Kernel.Platform
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern ulong ImageEnd();
 
+        [RuntimeImport("*", "runtime_readonly_end")]
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        internal static extern ulong ReadOnlyEnd();
+
         [RuntimeImport("*", "runtime_image_start")]
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern ulong ImageStart();

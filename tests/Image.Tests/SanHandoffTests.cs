@@ -129,6 +129,35 @@ namespace Bootstage.Image.Tests
             }
         }
 
+        [Fact]
+        public void A_loader_writing_into_the_hidden_image_stops_the_next_int13_call_with_a_named_panic()
+        {
+            string directory = Path.Combine(Path.GetTempPath(), "bootstage-tear-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(directory);
+            try
+            {
+                string file = Path.Combine(directory, "disk.img");
+                TgtdTarget.CreateBackingFile(file, 4 << 20, 80);
+                TgtdTarget.WriteAt(file, 0, Assemble("tearimage.asm"));
+                using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
+                target.AddTarget(1, Iqn);
+                target.AddLun(1, 1, file);
+                target.BindAll(1);
+                QemuResult result = Qemu.BootKernel($"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn}",
+                    extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
+
+                Assert.Contains("@milestone name=san-boot drive=0x80", result.Serial);
+                Assert.Contains("@moved", result.Serial);
+                Assert.Contains("!!! PANIC: resident image torn: something wrote into memory the E820h map hides, at 0x0000000008000000", result.Serial);
+                Assert.DoesNotContain("@survived", result.Serial);
+                Assert.Equal(253, result.ExitCode);
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
         [Theory]
         [InlineData("no-signature")]
         [InlineData("wrong-secret")]
