@@ -1,6 +1,9 @@
-// Kernel settings from the command line (`console=`, `loglevel=`, `script=`, `selftest`,
-// `panic-test=page-fault|throw`, which proves the two crash paths report and stop the machine).
-// Parsed before the heap exists, so it holds only scalars and an offset into the captured text.
+// The kernel's command line, parsed once at entry into the settings every later step reads:
+// console and log level, the mode (the product's boot flow or one of the test modes), the NIC
+// choice and the SAN boot's switches. Parsed before the heap exists, so it holds only scalars
+// and ranges of the captured text (Machine.CommandLine, which never changes afterwards). The
+// SAN target, credentials and static addresses are read where they are resolved against DHCP
+// (SanSettings, NetworkBringUp), each in that one place.
 using System;
 using Bootstage.Boot;
 using Bootstage.Kernel.Console;
@@ -18,83 +21,144 @@ namespace Bootstage.Kernel.Core
         Throw = 2,
     }
 
+    /// <summary>What Run does: the product's boot flow, or one test mode instead of it.</summary>
+    internal enum BootMode
+    {
+        /// <summary>Network, then a SAN boot if there is a root path.</summary>
+        Boot = 0,
+
+        /// <summary>`selftest`: the core-library and kernel self-tests.</summary>
+        SelfTest,
+
+        /// <summary>`panic-test=`: stop the machine through a crash path on purpose.</summary>
+        PanicTest,
+
+        /// <summary>`nettest=`: a network check against QEMU's slirp.</summary>
+        NetTest,
+    }
+
+    /// <summary>Where a value sits in the captured command line (empty when absent).</summary>
+    internal readonly struct TextRange
+    {
+        public readonly int Offset;
+        public readonly int Length;
+        public readonly bool Present;
+
+        public TextRange(int offset, int length)
+        {
+            Offset = offset;
+            Length = length;
+            Present = true;
+        }
+
+        public ReadOnlySpan<byte> In(ReadOnlySpan<byte> text) => Present ? text.Slice(Offset, Length) : default;
+    }
+
     internal struct BootOptions
     {
         public bool SerialConsole;
         public bool VgaConsole;
         public LogLevel LogLevel;
-        public bool SelfTest;
+        public bool UnknownLogLevel;
+        public bool UnknownConsole;
+        public BootMode Mode;
+        public PanicTest PanicTest;
 
         /// <summary>realmode-test: read the BIOS memory map through the real-mode thunk and report it.</summary>
         public bool RealModeTest;
         public bool HasScript;
-        public bool UnknownLogLevel;
-        public bool UnknownConsole;
-        public PanicTest PanicTest;
+        public TextRange NetTest;
+        public TextRange BootNic;
+
+        /// <summary>`root-path=` on the command line (DHCP may still give one).</summary>
+        public bool HasRootPath;
+        public bool SkipSanBoot;
+        public bool SanLogout;
+        public bool BiosTrace;
+        public TextRange SanTest;
+        public TextRange SanDrive;
+
+        /// <summary>
+        /// A root path means a SAN boot, as with iPXE's sanboot, unless the command line asks only
+        /// for the disk: `skip-san-boot` (report it and stop), `santest=` or `san-logout`.
+        /// </summary>
+        public bool WantsSanBoot => !SkipSanBoot && !SanTest.Present && !SanLogout;
 
         internal static BootOptions Parse(ReadOnlySpan<byte> text)
         {
             KernelCommandLine commandLine = new KernelCommandLine(text);
             BootOptions options = default;
-            options.SerialConsole = true;
-            options.VgaConsole = true;
-            options.LogLevel = LogLevel.Info;
+            options.ParseConsole(commandLine);
+            options.ParseMode(commandLine, text);
+            options.BootNic = Find(commandLine, text, "bootnic"u8);
+            options.HasScript = commandLine.TryGet("script"u8, out _);
+            options.HasRootPath = commandLine.TryGet("root-path"u8, out _);
+            options.SkipSanBoot = commandLine.IsSet("skip-san-boot"u8);
+            options.SanLogout = commandLine.IsSet("san-logout"u8);
+            options.BiosTrace = commandLine.IsSet("bios-trace"u8);
+            options.SanTest = Find(commandLine, text, "santest"u8);
+            options.SanDrive = Find(commandLine, text, "san-drive"u8);
+            return options;
+        }
+
+        private void ParseConsole(KernelCommandLine commandLine)
+        {
+            SerialConsole = true;
+            VgaConsole = true;
+            LogLevel = LogLevel.Info;
             if (commandLine.TryGet("console"u8, out ReadOnlySpan<byte> console))
             {
-                if (console.SequenceEqual("serial"u8))
-                {
-                    options.VgaConsole = false;
-                }
-                else if (console.SequenceEqual("vga"u8))
-                {
-                    options.SerialConsole = false;
-                }
-                else if (!console.SequenceEqual("both"u8))
-                {
-                    options.UnknownConsole = true;
-                }
+                SerialConsole = !console.SequenceEqual("vga"u8);
+                VgaConsole = !console.SequenceEqual("serial"u8);
+                UnknownConsole = !console.SequenceEqual("serial"u8) && !console.SequenceEqual("vga"u8) && !console.SequenceEqual("both"u8);
             }
 
             if (commandLine.TryGet("loglevel"u8, out ReadOnlySpan<byte> level))
             {
-                if (level.SequenceEqual("debug"u8))
-                {
-                    options.LogLevel = LogLevel.Debug;
-                }
-                else if (level.SequenceEqual("info"u8))
-                {
-                    options.LogLevel = LogLevel.Info;
-                }
-                else if (level.SequenceEqual("warn"u8))
-                {
-                    options.LogLevel = LogLevel.Warn;
-                }
-                else if (level.SequenceEqual("error"u8))
-                {
-                    options.LogLevel = LogLevel.Error;
-                }
-                else
-                {
-                    options.UnknownLogLevel = true;
-                }
+                UnknownLogLevel = !TryLogLevel(level, out LogLevel);
             }
+        }
 
+        private static bool TryLogLevel(ReadOnlySpan<byte> text, out LogLevel level)
+        {
+            level = text.SequenceEqual("debug"u8) ? LogLevel.Debug
+                : text.SequenceEqual("warn"u8) ? LogLevel.Warn
+                : text.SequenceEqual("error"u8) ? LogLevel.Error
+                : LogLevel.Info;
+            return level != LogLevel.Info || text.SequenceEqual("info"u8);
+        }
+
+        // The test modes exclude each other and the boot flow; the first named here wins.
+        private void ParseMode(KernelCommandLine commandLine, ReadOnlySpan<byte> text)
+        {
+            RealModeTest = commandLine.IsSet("realmode-test"u8);
+            NetTest = Find(commandLine, text, "nettest"u8);
             if (commandLine.TryGet("panic-test"u8, out ReadOnlySpan<byte> panic))
             {
-                if (panic.SequenceEqual("page-fault"u8))
-                {
-                    options.PanicTest = PanicTest.PageFault;
-                }
-                else if (panic.SequenceEqual("throw"u8))
-                {
-                    options.PanicTest = PanicTest.Throw;
-                }
+                PanicTest = panic.SequenceEqual("page-fault"u8) ? PanicTest.PageFault
+                    : panic.SequenceEqual("throw"u8) ? PanicTest.Throw
+                    : PanicTest.None;
             }
 
-            options.SelfTest = commandLine.IsSet("selftest"u8);
-            options.RealModeTest = commandLine.IsSet("realmode-test"u8);
-            options.HasScript = commandLine.TryGet("script"u8, out _);
-            return options;
+            Mode = PanicTest != PanicTest.None ? BootMode.PanicTest
+                : commandLine.IsSet("selftest"u8) ? BootMode.SelfTest
+                : NetTest.Present ? BootMode.NetTest
+                : BootMode.Boot;
+        }
+
+        // The value's place in the text: KernelCommandLine hands out slices of the text it was given.
+        private static unsafe TextRange Find(KernelCommandLine commandLine, ReadOnlySpan<byte> text, ReadOnlySpan<byte> key)
+        {
+            if (!commandLine.TryGet(key, out ReadOnlySpan<byte> value))
+            {
+                return default;
+            }
+
+            fixed (byte* start = text)
+            fixed (byte* at = value)
+            {
+                return value.IsEmpty ? new TextRange(0, 0) : new TextRange((int)(at - start), value.Length);
+            }
         }
     }
 }

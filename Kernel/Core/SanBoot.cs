@@ -19,7 +19,7 @@ namespace Bootstage.Kernel.Core
     internal static class SanBoot
     {
         /// <summary>False when a SAN boot was asked for and failed.</summary>
-        internal static bool Run(NetInterface netif, DhcpLease lease, NetDevice device, IPlatform platform)
+        internal static bool Run(NetInterface netif, DhcpLease lease, NetDevice device, IPlatform platform, in BootOptions options)
         {
             KernelCommandLine commandLine = new KernelCommandLine(Machine.CommandLine);
             Span<byte> mac = stackalloc byte[MacAddress.Size];
@@ -95,25 +95,25 @@ namespace Bootstage.Kernel.Core
             ReadOnlySpan<byte> mbr = new ReadOnlySpan<byte>(block, 0, 512);
             uint signature = (uint)(mbr[510] | (mbr[511] << 8));
             Log.Milestone("san-mbr").Text(" sig=").Hex(signature, 4).Text(" crc32=").Hex(Crc32.Compute(mbr), 8).End();
-            if (commandLine.TryGet("santest"u8, out ReadOnlySpan<byte> test) && !ReadTest(disk, test, netif))
+            if (options.SanTest.Present && !ReadTest(disk, options.SanTest.In(Machine.CommandLine), netif))
             {
                 return false;
             }
 
-            if (WantsBoot(commandLine))
+            if (options.WantsSanBoot)
             {
                 // Returns only if the handoff is impossible (the reason is logged).
-                if (!TryDriveNumber(commandLine, disk.BlockSize, out byte drive))
+                if (!TryDriveNumber(options.SanDrive.In(Machine.CommandLine), options.SanDrive.Present, disk.BlockSize, out byte drive))
                 {
                     Log.Milestone("san-boot").Text(" status=failed reason=san-drive= takes a hard disk number 0x80-0x8f (a CD-ROM: 0xe0-0xef)").End();
                     return false;
                 }
 
-                SanHandoff.Boot(disk, mbr, drive, commandLine.IsSet("bios-trace"u8), Describe(settings, path, netif, lease, mac));
+                SanHandoff.Boot(disk, mbr, drive, options.BiosTrace, Describe(settings, path, netif, lease, mac));
                 return false;
             }
 
-            if (commandLine.IsSet("san-logout"u8))
+            if (options.SanLogout)
             {
                 IscsiStatus closed = disk.Close();
                 Log.Milestone("san-logout").Text(" status=").Ascii(IscsiStatusText.Describe(closed)).End();
@@ -122,23 +122,13 @@ namespace Bootstage.Kernel.Core
             return true;
         }
 
-        /// <summary>
-        /// A root path means a SAN boot, as with iPXE's sanboot, unless the command line asks only
-        /// for the disk: `skip-san-boot` (report it and stop), `santest=` or `san-logout`.
-        /// </summary>
-        internal static bool WantsBoot(KernelCommandLine commandLine)
-        {
-            return commandLine.TryGet("root-path"u8, out _) && !commandLine.IsSet("skip-san-boot"u8)
-                && !commandLine.TryGet("santest"u8, out _) && !commandLine.IsSet("san-logout"u8);
-        }
-
         // `san-drive=` (iPXE's sanboot --drive): the BIOS number the LUN answers to; 0x80 for a
         // disk and 0xE0 for a CD-ROM by default.
-        private static bool TryDriveNumber(KernelCommandLine commandLine, uint blockSize, out byte drive)
+        private static bool TryDriveNumber(ReadOnlySpan<byte> text, bool given, uint blockSize, out byte drive)
         {
             bool cdrom = blockSize == Bootstage.Boot.Int13.ElTorito.SectorSize;
             drive = cdrom ? SanHandoff.CdRomDrive : SanHandoff.Drive;
-            if (!commandLine.TryGet("san-drive"u8, out ReadOnlySpan<byte> text))
+            if (!given)
             {
                 return true;
             }

@@ -193,12 +193,12 @@ namespace Bootstage.Kernel.Core
         /// <summary>
         /// A SAN boot that cannot happen (the failure is already logged) leaves the machine to the
         /// BIOS's next boot device, as a failed boot sector does: INT 18h, which does not return.
-        /// When no boot was asked for (SanBoot.WantsBoot), or without the real-mode thunk, it returns
+        /// When no boot was asked for (BootOptions.WantsSanBoot), or without the real-mode thunk, it returns
         /// and the image stops.
         /// </summary>
-        public static void FallThroughIfBooting()
+        public static void FallThroughIfBooting(in BootOptions options)
         {
-            if (!SanBoot.WantsBoot(new Bootstage.Boot.KernelCommandLine(Machine.CommandLine)) || !BiosServices.IsInstalled || s_service != null)
+            if (!options.WantsSanBoot || !BiosServices.IsInstalled || s_service != null)
             {
                 return;
             }

@@ -17,7 +17,9 @@ namespace Bootstage.Kernel.Tests
             Assert.True(options.SerialConsole);
             Assert.True(options.VgaConsole);
             Assert.Equal(LogLevel.Info, options.LogLevel);
-            Assert.False(options.SelfTest);
+            Assert.Equal(BootMode.Boot, options.Mode);
+            Assert.False(options.HasRootPath);
+            Assert.True(options.WantsSanBoot);
         }
 
         [Theory]
@@ -47,8 +49,45 @@ namespace Bootstage.Kernel.Tests
         {
             BootOptions options = Parse("loglevel=debug selftest script=\"dhcp; sanboot\"");
             Assert.Equal(LogLevel.Debug, options.LogLevel);
-            Assert.True(options.SelfTest);
+            Assert.Equal(BootMode.SelfTest, options.Mode);
             Assert.True(options.HasScript);
+        }
+
+        [Theory]
+        [InlineData("selftest nettest=arp", (int)BootMode.SelfTest)]
+        [InlineData("nettest=arp root-path=iscsi:10.0.2.2::::iqn.x:y", (int)BootMode.NetTest)]
+        [InlineData("panic-test=throw selftest", (int)BootMode.PanicTest)]
+        [InlineData("panic-test=other selftest", (int)BootMode.SelfTest)]
+        [InlineData("root-path=iscsi:10.0.2.2::::iqn.x:y", (int)BootMode.Boot)]
+        public void One_mode_is_chosen_and_test_modes_keep_the_boot_flow_out(string text, int expected)
+        {
+            Assert.Equal(expected, (int)Parse(text).Mode);
+        }
+
+        [Fact]
+        public void Values_are_ranges_of_the_text_they_were_parsed_from()
+        {
+            byte[] text = Encoding.ASCII.GetBytes("/bootstage.bin nettest=tcp-echo:5001:64 bootnic=52:54:00:12:34:56 san-drive=0x81 santest");
+            BootOptions options = BootOptions.Parse(text);
+
+            Assert.Equal("tcp-echo:5001:64", Encoding.ASCII.GetString(options.NetTest.In(text)));
+            Assert.Equal("52:54:00:12:34:56", Encoding.ASCII.GetString(options.BootNic.In(text)));
+            Assert.Equal("0x81", Encoding.ASCII.GetString(options.SanDrive.In(text)));
+            Assert.True(options.SanTest.Present);
+            Assert.Equal(0, options.SanTest.In(text).Length);
+            Assert.False(options.BootNic.Present && options.BootNic.Length == 0);
+            Assert.False(Parse("selftest").NetTest.Present);
+        }
+
+        [Theory]
+        [InlineData("root-path=iscsi:10.0.2.2::::iqn.x:y", true)]
+        [InlineData("root-path=iscsi:10.0.2.2::::iqn.x:y skip-san-boot", false)]
+        [InlineData("root-path=iscsi:10.0.2.2::::iqn.x:y santest=read:1", false)]
+        [InlineData("root-path=iscsi:10.0.2.2::::iqn.x:y san-logout", false)]
+        [InlineData("skip-san-boot=no", true)]
+        public void A_root_path_boots_unless_only_the_disk_was_asked_for(string text, bool boots)
+        {
+            Assert.Equal(boots, Parse(text).WantsSanBoot);
         }
 
         [Theory]
