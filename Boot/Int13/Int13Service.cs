@@ -82,6 +82,30 @@ namespace Bootstage.Boot.Int13
             return true;
         }
 
+        /// <summary>
+        /// Where a further drive goes without moving anyone: for a disk the number after every
+        /// disk the BIOS counts (our hooks included), for a CD-ROM the first of E0h-EFh we do
+        /// not use; 0 when there is none.
+        /// </summary>
+        public byte NextFreeNumber(bool cdrom)
+        {
+            int number = 0xE0;
+            int last = 0xEF;
+            if (!cdrom)
+            {
+                Span<byte> count = _memory.Map(BdaDiskCount, 1);
+                number = 0x80 + (count.IsEmpty ? _driveCount : count[0]);
+                last = 0x8F;
+            }
+
+            while (number <= last && Find((byte)number) != null)
+            {
+                number++;
+            }
+
+            return number <= last && _driveCount < MaxDrives ? (byte)number : (byte)0;
+        }
+
         public Int13Drive? Find(byte number)
         {
             for (int i = 0; i < _driveCount; i++)

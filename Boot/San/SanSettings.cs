@@ -129,6 +129,41 @@ namespace Bootstage.Boot.San
             return SanSettingsStatus.Ok;
         }
 
+        /// <summary>
+        /// A further drive (`sanhook=`, as iPXE's sanhook beside its sanboot): another root path,
+        /// logged in to with the boot drive's initiator name, credentials and retries.
+        /// </summary>
+        public SanSettingsStatus ResolveHook(ReadOnlySpan<byte> rootPath, SanSettings boot)
+        {
+            if (rootPath.IsEmpty)
+            {
+                return SanSettingsStatus.NoRootPath;
+            }
+
+            if (rootPath.Length > _rootPath.Length)
+            {
+                RootPathError = RootPathStatus.MissingField;
+                return SanSettingsStatus.BadRootPath;
+            }
+
+            rootPath.CopyTo(_rootPath);
+            _rootPathLength = rootPath.Length;
+            RootPathError = IscsiRootPath.TryParse(RootPath, out IscsiRootPath parsed);
+            if (RootPathError != RootPathStatus.Ok)
+            {
+                return SanSettingsStatus.BadRootPath;
+            }
+
+            Options.TargetName = parsed.TargetName.ToArray();
+            Options.InitiatorName = boot.Options.InitiatorName;
+            Options.Username = boot.Options.Username;
+            Options.Password = boot.Options.Password;
+            Options.ReverseUsername = boot.Options.ReverseUsername;
+            Options.ReversePassword = boot.Options.ReversePassword;
+            Retries = boot.Retries;
+            return SanSettingsStatus.Ok;
+        }
+
         private static ReadOnlySpan<byte> Pick(KernelCommandLine commandLine, ReadOnlySpan<byte> key, ReadOnlySpan<byte> fallback)
         {
             return commandLine.TryGet(key, out ReadOnlySpan<byte> value) && !value.IsEmpty ? value : fallback;

@@ -78,6 +78,15 @@ namespace Bootstage.Kernel.Core
         public TextRange SanTest;
         public TextRange SanDrive;
 
+        /// <summary>How many `sanhook=` root paths (further drives) the command line names, at most MaxSanHooks.</summary>
+        public int SanHookCount;
+        public const int MaxSanHooks = 3;
+        private TextRange _sanHook0;
+        private TextRange _sanHook1;
+        private TextRange _sanHook2;
+
+        public readonly TextRange SanHook(int index) => index == 0 ? _sanHook0 : index == 1 ? _sanHook1 : index == 2 ? _sanHook2 : default;
+
         /// <summary>
         /// A root path means a SAN boot, as with iPXE's sanboot, unless the command line asks only
         /// for the disk: `skip-san-boot` (report it and stop), `santest=` or `san-logout`.
@@ -98,6 +107,7 @@ namespace Bootstage.Kernel.Core
             options.BiosTrace = commandLine.IsSet("bios-trace"u8);
             options.SanTest = Find(commandLine, text, "santest"u8);
             options.SanDrive = Find(commandLine, text, "san-drive"u8);
+            options.FindSanHooks(commandLine, text);
             return options;
         }
 
@@ -146,14 +156,49 @@ namespace Bootstage.Kernel.Core
                 : BootMode.Boot;
         }
 
+        // `sanhook=` may repeat (unlike other keys, every word counts), in order; extra ones are
+        // counted so the kernel can say it ignored them.
+        private void FindSanHooks(KernelCommandLine commandLine, ReadOnlySpan<byte> text)
+        {
+            KernelCommandLine.Enumerator words = commandLine.GetEnumerator();
+            while (words.MoveNext())
+            {
+                if (!words.Key.SequenceEqual("sanhook"u8) || words.Value.IsEmpty)
+                {
+                    continue;
+                }
+
+                TextRange range = RangeOf(text, words.Value);
+                if (SanHookCount == 0)
+                {
+                    _sanHook0 = range;
+                }
+                else if (SanHookCount == 1)
+                {
+                    _sanHook1 = range;
+                }
+                else if (SanHookCount == 2)
+                {
+                    _sanHook2 = range;
+                }
+
+                SanHookCount++;
+            }
+        }
+
         // The value's place in the text: KernelCommandLine hands out slices of the text it was given.
-        private static unsafe TextRange Find(KernelCommandLine commandLine, ReadOnlySpan<byte> text, ReadOnlySpan<byte> key)
+        private static TextRange Find(KernelCommandLine commandLine, ReadOnlySpan<byte> text, ReadOnlySpan<byte> key)
         {
             if (!commandLine.TryGet(key, out ReadOnlySpan<byte> value))
             {
                 return default;
             }
 
+            return RangeOf(text, value);
+        }
+
+        private static unsafe TextRange RangeOf(ReadOnlySpan<byte> text, ReadOnlySpan<byte> value)
+        {
             fixed (byte* start = text)
             fixed (byte* at = value)
             {

@@ -35,54 +35,20 @@ namespace Bootstage.Kernel.Core
 
             if (status != SanSettingsStatus.Ok)
             {
-                LogLine line = Log.Milestone("san").Text(" status=failed reason=");
-                if (status == SanSettingsStatus.BadRootPath)
-                {
-                    line.Ascii(IscsiRootPath.Describe(settings.RootPathError));
-                }
-                else
-                {
-                    line.Text(status == SanSettingsStatus.BadCredentials ? "bad credentials" : "bad initiator name");
-                }
-
-                line.End();
+                ReportSettingsFailure("san", status, settings);
                 return false;
             }
 
-            IscsiRootPath.TryParse(settings.RootPath, out IscsiRootPath path);
-            if (path.IsIpv6Literal)
-            {
-                Log.Milestone("san").Text(" status=failed reason=IPv6 targets need an IPv6 stack, which this build does not have").End();
-                return false;
-            }
-
-            Log.Begin(LogLevel.Info).Text("san: ").Ascii(settings.RootPath).Text(" as ").Ascii(settings.Options.InitiatorName)
-                .Text(settings.Options.UsesChap ? (settings.Options.UsesMutualChap ? " (mutual CHAP)" : " (CHAP)") : "").End();
             TscRandom random = new TscRandom(platform);
-            IscsiSession session = new IscsiSession(settings.Options, new TcpIscsiTransport(netif, random), random);
-            SanDevice disk = new SanDevice(session, path.Server, path.Port, path.LunValue);
-            disk.Retries = settings.Retries;
-            IscsiStatus opened = disk.Open();
-            if (opened != IscsiStatus.Success)
+            SanDevice? disk = Open(settings, netif, random, "san", out IscsiRootPath path);
+            if (disk == null)
             {
-                LogLine line = Log.Milestone("san").Text(" status=failed reason=").Ascii(IscsiStatusText.Describe(opened));
-                if (opened == IscsiStatus.CheckCondition)
-                {
-                    line.Text(" sense=").Ascii(disk.LastSense.Describe());
-                }
-
-                if (disk.Failure != SanFailure.None)
-                {
-                    line.Text(" detail=").Ascii(SanFailureText.Describe(disk.Failure));
-                }
-
-                line.End();
                 return false;
             }
 
             Log.Milestone("san-open").Text(" blocks=").Dec(disk.BlockCount).Text(" block-size=").Dec(disk.BlockSize)
-                .Text(" type=").Dec(disk.DeviceType).Text(" tsih=0x").Hex(session.Tsih, 4)
-                .Text(" digests=").Text(session.Parameters.HeaderDigest ? "crc32c" : "none").End();
+                .Text(" type=").Dec(disk.DeviceType).Text(" tsih=0x").Hex(disk.Session.Tsih, 4)
+                .Text(" digests=").Text(disk.Session.Parameters.HeaderDigest ? "crc32c" : "none").End();
 
             byte[] block = new byte[disk.BlockSize];
             IscsiStatus read = disk.Read(0, 1, block, 0);
@@ -109,6 +75,7 @@ namespace Bootstage.Kernel.Core
                     return false;
                 }
 
+                HookFurtherDrives(settings, netif, random, in options);
                 SanHandoff.Boot(disk, mbr, drive, options.BiosTrace, Describe(settings, path, netif, lease, mac));
                 return false;
             }
@@ -120,6 +87,95 @@ namespace Bootstage.Kernel.Core
             }
 
             return true;
+        }
+
+        private static void ReportSettingsFailure(string milestone, SanSettingsStatus status, SanSettings settings)
+        {
+            LogLine line = Log.Milestone(milestone).Text(" status=failed reason=");
+            if (status == SanSettingsStatus.BadRootPath)
+            {
+                line.Ascii(IscsiRootPath.Describe(settings.RootPathError));
+            }
+            else
+            {
+                line.Text(status == SanSettingsStatus.BadCredentials ? "bad credentials" : "bad initiator name");
+            }
+
+            line.End();
+        }
+
+        // Logs in and opens the disk a root path names; null (the first cause logged under
+        // `milestone`) when that fails.
+        private static SanDevice? Open(SanSettings settings, NetInterface netif, TscRandom random, string milestone, out IscsiRootPath path)
+        {
+            IscsiRootPath.TryParse(settings.RootPath, out path);
+            if (path.IsIpv6Literal)
+            {
+                Log.Milestone(milestone).Text(" status=failed reason=IPv6 targets need an IPv6 stack, which this build does not have").End();
+                return null;
+            }
+
+            Log.Begin(LogLevel.Info).Text(milestone).Text(": ").Ascii(settings.RootPath).Text(" as ").Ascii(settings.Options.InitiatorName)
+                .Text(settings.Options.UsesChap ? (settings.Options.UsesMutualChap ? " (mutual CHAP)" : " (CHAP)") : "").End();
+            IscsiSession session = new IscsiSession(settings.Options, new TcpIscsiTransport(netif, random), random);
+            SanDevice disk = new SanDevice(session, path.Server, path.Port, path.LunValue);
+            disk.Retries = settings.Retries;
+            IscsiStatus opened = disk.Open();
+            if (opened == IscsiStatus.Success)
+            {
+                return disk;
+            }
+
+            LogLine line = Log.Milestone(milestone).Text(" status=failed reason=").Ascii(IscsiStatusText.Describe(opened));
+            if (opened == IscsiStatus.CheckCondition)
+            {
+                line.Text(" sense=").Ascii(disk.LastSense.Describe());
+            }
+
+            if (disk.Failure != SanFailure.None)
+            {
+                line.Text(" detail=").Ascii(SanFailureText.Describe(disk.Failure));
+            }
+
+            line.End();
+            return null;
+        }
+
+        // `sanhook=<root path>` (iPXE's sanhook): further drives the loader sees beside the boot
+        // drive, with the same initiator and credentials. One that cannot be opened is named and
+        // left out; the boot goes on from the boot drive.
+        private static void HookFurtherDrives(SanSettings boot, NetInterface netif, TscRandom random, in BootOptions options)
+        {
+            if (options.SanHookCount > BootOptions.MaxSanHooks)
+            {
+                Log.Begin(LogLevel.Warn).Text("sanhook: only the first ").Dec(BootOptions.MaxSanHooks).Text(" are hooked").End();
+            }
+
+            for (int i = 0; i < options.SanHookCount && i < BootOptions.MaxSanHooks; i++)
+            {
+                SanSettings settings = new SanSettings();
+                SanSettingsStatus status = settings.ResolveHook(options.SanHook(i).In(Machine.CommandLine), boot);
+                if (status != SanSettingsStatus.Ok)
+                {
+                    ReportSettingsFailure("san-hook", status, settings);
+                    continue;
+                }
+
+                SanDevice? disk = Open(settings, netif, random, "san-hook", out _);
+                if (disk == null)
+                {
+                    continue;
+                }
+
+                byte[] block = new byte[disk.BlockSize];
+                if (disk.Read(0, 1, block, 0) != IscsiStatus.Success)
+                {
+                    Log.Milestone("san-hook").Text(" status=failed reason=block 0 could not be read").End();
+                    continue;
+                }
+
+                SanHandoff.AddDrive(disk, block);
+            }
         }
 
         // `san-drive=` (iPXE's sanboot --drive): the BIOS number the LUN answers to; 0x80 for a

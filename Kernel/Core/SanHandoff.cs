@@ -40,6 +40,9 @@ namespace Bootstage.Kernel.Core
         private static Int13Service? s_service;
         private static Int15Service? s_int15;
         private static ResidentCanary? s_canary;
+        private static readonly SanDevice?[] s_further = new SanDevice?[Int13Service.MaxDrives - 1];
+        private static readonly byte[]?[] s_furtherBlock0 = new byte[]?[Int13Service.MaxDrives - 1];
+        private static int s_furtherCount;
         private static bool s_trace;
         private static HvHypervisor? s_hypervisor;
         private static VmBusBus? s_bus;
@@ -139,6 +142,41 @@ namespace Bootstage.Kernel.Core
             return map;
         }
 
+        /// <summary>A further drive (`sanhook=`) to hook beside the boot drive; false when there is no room.</summary>
+        public static bool AddDrive(SanDevice disk, byte[] block0)
+        {
+            if (s_furtherCount == s_further.Length)
+            {
+                return false;
+            }
+
+            s_further[s_furtherCount] = disk;
+            s_furtherBlock0[s_furtherCount] = block0;
+            s_furtherCount++;
+            return true;
+        }
+
+        // Further drives take the next free numbers of their kind (Int13Service.NextFreeNumber:
+        // after every disk the BIOS counts, CD-ROMs from E0h), as iPXE's sanhook drives do.
+        private static void HookFurtherDrives(Int13Service service)
+        {
+            for (int i = 0; i < s_furtherCount; i++)
+            {
+                SanDevice disk = s_further[i]!;
+                byte number = service.NextFreeNumber(disk.BlockSize == ElTorito.SectorSize);
+                Int13Drive drive = new Int13Drive(number, disk);
+                drive.Geometry = Int13Geometry.Guess(s_furtherBlock0[i], disk.BlockCount);
+                if (number == 0 || !service.Hook(drive))
+                {
+                    Log.Milestone("san-hook").Text(" status=failed reason=no free drive number").End();
+                    continue;
+                }
+
+                Log.Milestone("san-hook").Text(" drive=0x").Hex(number, 2).Text(" blocks=").Dec(disk.BlockCount)
+                    .Text(" block-size=").Dec(disk.BlockSize).End();
+            }
+        }
+
         // From here the IVT and BDA (page 0) are mapped and INT 13h and 15h are ours.
         private static void HookVectors(Int13Drive drive, E820Map map, ReadOnlySpan<byte> block0)
         {
@@ -149,6 +187,7 @@ namespace Bootstage.Kernel.Core
             Int13Service service = new Int13Service(memory);
             drive.Geometry = Int13Geometry.Guess(block0, drive.Disk.BlockCount);
             service.Hook(drive);
+            HookFurtherDrives(service);
             if (s_hypervisor != null && s_bus != null)
             {
                 // Every INT 13h call takes the hypervisor interface back (reconnecting VMBus if an

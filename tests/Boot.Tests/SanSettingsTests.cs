@@ -101,5 +101,37 @@ namespace Bootstage.Boot.Tests
             KernelCommandLine commandLine = new KernelCommandLine("root-path=iscsi:10.0.0.1::::iqn.x:y initiator-iqn=not-an-iqn"u8);
             Assert.Equal(SanSettingsStatus.BadInitiatorName, new SanSettings().Resolve(commandLine, new SanDhcpValues(null), Mac));
         }
+
+        [Fact]
+        public void A_hooked_drive_takes_its_own_target_and_the_boot_drives_initiator_and_credentials()
+        {
+            SanSettings boot = new SanSettings();
+            KernelCommandLine commandLine = new KernelCommandLine("root-path=iscsi:10.0.0.1::::iqn.2026-12.example:boot initiator-iqn=iqn.2026-12.example:me username=u password=secret123456 reverse-username=t reverse-password=target123456 san-retries=3"u8);
+            Assert.Equal(SanSettingsStatus.Ok, boot.Resolve(commandLine, new SanDhcpValues(null), Mac));
+
+            SanSettings hook = new SanSettings();
+            Assert.Equal(SanSettingsStatus.Ok, hook.ResolveHook("iscsi:10.0.0.2::3261:2:iqn.2026-12.example:data"u8, boot));
+
+            Assert.Equal("iscsi:10.0.0.2::3261:2:iqn.2026-12.example:data", Text(hook.RootPath.ToArray()));
+            Assert.Equal("iqn.2026-12.example:data", Text(hook.Options.TargetName));
+            Assert.Equal("iqn.2026-12.example:me", Text(hook.Options.InitiatorName));
+            Assert.Equal("u", Text(hook.Options.Username));
+            Assert.Equal("secret123456", Text(hook.Options.Password));
+            Assert.Equal("t", Text(hook.Options.ReverseUsername));
+            Assert.Equal(3, hook.Retries);
+            Assert.Equal("iqn.2026-12.example:boot", Text(boot.Options.TargetName));
+        }
+
+        [Fact]
+        public void A_malformed_hook_root_path_is_refused_with_its_reason()
+        {
+            SanSettings boot = new SanSettings();
+            Assert.Equal(SanSettingsStatus.Ok, boot.Resolve(new KernelCommandLine("root-path=iscsi:10.0.0.1::::iqn.x:y"u8), new SanDhcpValues(null), Mac));
+            SanSettings hook = new SanSettings();
+
+            Assert.Equal(SanSettingsStatus.BadRootPath, hook.ResolveHook("iscsi:10.0.0.1::70000::iqn.x:z"u8, boot));
+            Assert.NotEqual(RootPathStatus.Ok, hook.RootPathError);
+            Assert.Equal(SanSettingsStatus.NoRootPath, hook.ResolveHook(default, boot));
+        }
     }
 }

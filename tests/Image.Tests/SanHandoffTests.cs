@@ -130,6 +130,46 @@ namespace Bootstage.Image.Tests
         }
 
         [Fact]
+        public void A_sanhook_lun_answers_as_drive_81h_beside_the_boot_drive()
+        {
+            string directory = Path.Combine(Path.GetTempPath(), "bootstage-sanhook-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(directory);
+            try
+            {
+                string boot = Path.Combine(directory, "boot.img");
+                TgtdTarget.CreateBackingFile(boot, 4 << 20, 81);
+                TgtdTarget.WriteAt(boot, 0, Assemble("seconddrive.asm"));
+                string data = Path.Combine(directory, "data.img");
+                TgtdTarget.CreateBackingFile(data, 2 << 20, 82);
+                byte[] first = new byte[16];
+                using (FileStream stream = File.OpenRead(data))
+                {
+                    stream.ReadExactly(first);
+                }
+
+                using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
+                target.AddTarget(1, Iqn);
+                target.AddLun(1, 1, boot);
+                target.AddTarget(2, Iqn + "-data");
+                target.AddLun(2, 1, data);
+                target.BindAll(1);
+                target.BindAll(2);
+                QemuResult result = Qemu.BootKernel(
+                    $"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn} sanhook=iscsi:10.0.2.2::{target.Port}:1:{Iqn}-data",
+                    extraArguments: "-netdev user,id=n0 -device virtio-net-pci,netdev=n0");
+
+                Assert.Contains($"@milestone name=san-hook drive=0x81 blocks={(2 << 20) / 512} block-size=512", result.Serial);
+                Assert.Contains("@milestone name=san-boot drive=0x80", result.Serial);
+                Assert.Contains("@drive81 bytes=" + Convert.ToHexString(first).ToLowerInvariant() + " disks=02", result.Serial);
+                Assert.Equal(1, result.ExitCode);
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        [Fact]
         public void A_loader_writing_into_the_hidden_image_stops_the_next_int13_call_with_a_named_panic()
         {
             string directory = Path.Combine(Path.GetTempPath(), "bootstage-tear-" + Guid.NewGuid().ToString("N"));

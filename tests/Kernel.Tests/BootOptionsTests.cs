@@ -79,6 +79,20 @@ namespace Bootstage.Kernel.Tests
             Assert.False(Parse("selftest").NetTest.Present);
         }
 
+        [Fact]
+        public void Every_sanhook_word_counts_in_order_and_past_three_only_the_count_grows()
+        {
+            byte[] text = Encoding.ASCII.GetBytes("sanhook=iscsi:a::::iqn.x:1 root-path=iscsi:r::::iqn.x:0 sanhook=iscsi:b::::iqn.x:2 sanhook sanhook=iscsi:c::::iqn.x:3 sanhook=iscsi:d::::iqn.x:4");
+            BootOptions options = BootOptions.Parse(text);
+
+            Assert.Equal(4, options.SanHookCount);
+            Assert.Equal("iscsi:a::::iqn.x:1", Encoding.ASCII.GetString(options.SanHook(0).In(text)));
+            Assert.Equal("iscsi:b::::iqn.x:2", Encoding.ASCII.GetString(options.SanHook(1).In(text)));
+            Assert.Equal("iscsi:c::::iqn.x:3", Encoding.ASCII.GetString(options.SanHook(2).In(text)));
+            Assert.False(options.SanHook(3).Present);
+            Assert.Equal(0, Parse("root-path=iscsi:r::::iqn.x:0").SanHookCount);
+        }
+
         [Theory]
         [InlineData("root-path=iscsi:10.0.2.2::::iqn.x:y", true)]
         [InlineData("root-path=iscsi:10.0.2.2::::iqn.x:y skip-san-boot", false)]

@@ -157,6 +157,39 @@ namespace Bootstage.Boot.Tests.Int13
             Assert.Equal(0x80, rig.Invoke(rig.Registers(0x02, drive: 0x80), Int13Disposition.Chain).DL);
         }
 
+        [Theory]
+        [InlineData(0, 0x81, 2)]
+        [InlineData(1, 0x82, 3)]
+        public void A_further_drive_goes_after_every_disk_the_bios_counts_and_each_reads_its_own_lun(byte naturalDisks, byte expected, byte count)
+        {
+            Int13Rig rig = new Int13Rig(drive: 0x80, naturalDisks: naturalDisks);
+            Int13Rig other = new Int13Rig(blocks: 4096);
+            byte number = rig.Service.NextFreeNumber(cdrom: false);
+            Assert.Equal(expected, number);
+            Assert.True(rig.Service.Hook(new Int13Drive(number, other.Device)));
+            Assert.Equal(count, rig.Memory.Bytes[(int)Int13Service.BdaDiskCount]);
+
+            // AH=08h on the further drive reports its own size and the new disk count.
+            Int13Registers parameters = rig.Invoke(rig.Registers(0x08, drive: number));
+            Assert.False(parameters.Carry);
+            Assert.Equal(count, parameters.DL);
+            Assert.Equal(expected + 1, rig.Service.NextFreeNumber(cdrom: false));
+            Assert.Equal(0xE0, rig.Service.NextFreeNumber(cdrom: true));
+        }
+
+        [Fact]
+        public void No_number_is_offered_once_the_drive_table_is_full()
+        {
+            Int13Rig rig = new Int13Rig();
+            for (int i = 1; i < Int13Service.MaxDrives; i++)
+            {
+                Assert.True(rig.Service.Hook(new Int13Drive(rig.Service.NextFreeNumber(cdrom: false), rig.Device)));
+            }
+
+            Assert.Equal(0, rig.Service.NextFreeNumber(cdrom: false));
+            Assert.Equal(0, rig.Service.NextFreeNumber(cdrom: true));
+        }
+
         [Fact]
         public void The_gate_wraps_every_served_call_and_no_chained_one()
         {
