@@ -83,6 +83,36 @@ namespace Bootstage.Boot.Int13
         }
 
         /// <summary>
+        /// Gives every drive up (the loader returned and `keep-san` was not asked for): the BIOS's
+        /// disk count loses the disks we added and a renumbered natural disk gets its number back.
+        /// The caller restores the vector itself.
+        /// </summary>
+        public void UnhookAll()
+        {
+            int counted = 0;
+            for (int i = 0; i < _driveCount; i++)
+            {
+                Int13Drive drive = _drives[i]!;
+                if (drive.Number >= 0x80 && drive.Number < 0xA0 && !drive.IsCdRom)
+                {
+                    counted++;
+                }
+
+                _drives[i] = null;
+            }
+
+            Span<byte> count = _memory.Map(BdaDiskCount, 1);
+            if (!count.IsEmpty && count[0] >= counted)
+            {
+                count[0] = (byte)(count[0] - counted);
+            }
+
+            _driveCount = 0;
+            _remappedNatural = 0;
+            _remappedTo = 0;
+        }
+
+        /// <summary>
         /// Where a further drive goes without moving anyone: for a disk the number after every
         /// disk the BIOS counts (our hooks included), for a CD-ROM the first of E0h-EFh we do
         /// not use; 0 when there is none.

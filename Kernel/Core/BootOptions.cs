@@ -75,6 +75,9 @@ namespace Bootstage.Kernel.Core
         public bool SkipSanBoot;
         public bool SanLogout;
         public bool BiosTrace;
+
+        /// <summary>`keep-san`: a loader that gives up leaves its drives hooked for the next boot device.</summary>
+        public bool KeepSan;
         public TextRange SanTest;
         public TextRange SanDrive;
 
@@ -105,6 +108,7 @@ namespace Bootstage.Kernel.Core
             options.SkipSanBoot = commandLine.IsSet("skip-san-boot"u8);
             options.SanLogout = commandLine.IsSet("san-logout"u8);
             options.BiosTrace = commandLine.IsSet("bios-trace"u8);
+            options.KeepSan = commandLine.IsSet("keep-san"u8);
             options.SanTest = Find(commandLine, text, "santest"u8);
             options.SanDrive = Find(commandLine, text, "san-drive"u8);
             options.FindSanHooks(commandLine, text);

@@ -68,7 +68,7 @@ namespace Bootstage.Kernel.Core
 
             if (options.WantsSanBoot)
             {
-                // Returns only if the handoff is impossible (the reason is logged).
+                // Returns if the handoff is impossible (the reason is logged) or the loader gave up.
                 if (!TryDriveNumber(options.SanDrive.In(Machine.CommandLine), options.SanDrive.Present, disk.BlockSize, out byte drive))
                 {
                     Log.Milestone("san-boot").Text(" status=failed reason=san-drive= takes a hard disk number 0x80-0x8f (a CD-ROM: 0xe0-0xef)").End();
@@ -76,7 +76,7 @@ namespace Bootstage.Kernel.Core
                 }
 
                 HookFurtherDrives(settings, netif, random, in options);
-                SanHandoff.Boot(disk, mbr, drive, options.BiosTrace, Describe(settings, path, netif, lease, mac));
+                SanHandoff.Boot(disk, mbr, drive, in options, Describe(settings, path, netif, lease, mac));
                 return false;
             }
 

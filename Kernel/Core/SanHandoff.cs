@@ -43,6 +43,7 @@ namespace Bootstage.Kernel.Core
         private static readonly SanDevice?[] s_further = new SanDevice?[Int13Service.MaxDrives - 1];
         private static readonly byte[]?[] s_furtherBlock0 = new byte[]?[Int13Service.MaxDrives - 1];
         private static int s_furtherCount;
+        private static ushort s_baseMemoryKiB;
         private static bool s_trace;
         private static HvHypervisor? s_hypervisor;
         private static VmBusBus? s_bus;
@@ -62,11 +63,13 @@ namespace Bootstage.Kernel.Core
 
         /// <summary>
         /// Hooks INT 13h for <paramref name="disk"/> as drive <paramref name="number"/> and runs its boot
-        /// sector; returns only when that is impossible. With <paramref name="trace"/> every INT 13h/15h call the loader makes is logged.
+        /// sector; returns when that is impossible, or when the boot sector gives up (RETF, INT 18h,
+        /// INT 19h): then the drives are unhooked unless `keep-san`. With `bios-trace` every INT
+        /// 13h/15h call the loader makes is logged.
         /// </summary>
-        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, byte number, bool trace, IbftDescription? ibft)
+        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, byte number, in BootOptions options, IbftDescription? ibft)
         {
-            s_trace = trace;
+            s_trace = options.BiosTrace;
             bool cdrom = disk.BlockSize == ElTorito.SectorSize;
             if (!BiosServices.IsInstalled || (!cdrom && (disk.BlockSize != 512 || block0.Length < 512 || block0[510] != 0x55 || block0[511] != 0xAA)))
             {
@@ -97,10 +100,12 @@ namespace Bootstage.Kernel.Core
             if (!ArmCanary(ibftAddress, ibftLength))
             {
                 Log.Milestone("san-boot").Text(" status=failed reason=the resident canary could not be set").End();
+                Unhook();
                 return;
             }
 
             // The iBFT and the blob sit in the last 8 KiB of base memory: the loader must not take them.
+            s_baseMemoryKiB = *(ushort*)BaseMemoryKiB;
             *(ushort*)BaseMemoryKiB = (ushort)(ibftAddress / 1024);
             uint entry = (uint)BootSector;
             if (image != null)
@@ -122,6 +127,14 @@ namespace Bootstage.Kernel.Core
                 .Text(" pages=0x").Hex(Machine.Pages->LowWater).Text("-0x").Hex(Machine.Pages->HighWater - 1).End();
             s_hypervisor?.Quiesce();
             Plugs.RealModeBoot(number, entry);
+
+            // The loader gave up (RETF, INT 18h or 19h). As with iPXE, its drives go away unless
+            // `keep-san`, which leaves them (and our hidden memory) to the next boot device.
+            Log.Milestone("san-boot").Text(" status=returned drive=0x").Hex(number, 2).Text(options.KeepSan ? " keep-san=yes" : " keep-san=no").End();
+            if (!options.KeepSan)
+            {
+                Unhook();
+            }
         }
 
         // The firmware's map (read through the BIOS itself, before INT 15h is ours) with everything
@@ -237,7 +250,7 @@ namespace Bootstage.Kernel.Core
         /// </summary>
         public static void FallThroughIfBooting(in BootOptions options)
         {
-            if (!options.WantsSanBoot || !BiosServices.IsInstalled || s_service != null)
+            if (!options.WantsSanBoot || !BiosServices.IsInstalled)
             {
                 return;
             }
@@ -245,6 +258,23 @@ namespace Bootstage.Kernel.Core
             Log.Milestone("san-boot").Text(" status=failed next=int18").End();
             Int13Registers registers = default;
             BiosServices.Call(0x18, ref registers);
+        }
+
+        // Everything HookVectors and Boot changed in the loader's world, undone: the vectors, the
+        // BDA's disk count and base memory size. Our memory is the BIOS's again.
+        private static void Unhook()
+        {
+            Plugs.RealModeUnhook(0x13);
+            Plugs.RealModeUnhook(0x15);
+            s_service?.UnhookAll();
+            if (s_baseMemoryKiB != 0)
+            {
+                *(ushort*)BaseMemoryKiB = s_baseMemoryKiB;
+            }
+
+            s_service = null;
+            s_int15 = null;
+            s_canary = null;
         }
 
         // Sampled last, after every allocation of the handoff: the image's code and read-only data

@@ -18,8 +18,11 @@
 ;   ulong native_realmode_blob_size()
 ;   void native_realmode_hook(uint vector)                IVT[13h] or IVT[15h] -> the blob's entry (old
 ;                                                         vector kept), page 0 mapped for good (IVT and BDA)
-;   void native_realmode_boot(uint drive, uint entry)     real mode, DL = drive, jump to entry (segment << 16
-;                                                         | offset: 0000:7C00 for a boot sector); no return
+;   void native_realmode_unhook(uint vector)              IVT[13h] or IVT[15h] back to the vector it replaced
+;   void native_realmode_boot(uint drive, uint entry)     real mode, DL = drive, call entry (segment << 16
+;                                                         | offset: 0000:7C00 for a boot sector); returns if
+;                                                         the boot sector returns (RETF) or gives up with
+;                                                         INT 18h or INT 19h, which are ours while it runs
 ;
 ; The way up (an INT 13h or INT 15h call from the OS loader): the blob's real-mode entry stores
 ; the caller's registers in its image, enters long mode on a stack of its own, saves the SSE
@@ -49,6 +52,7 @@ global native_realmode_call
 global native_realmode_blob_size
 global native_realmode_hook
 global native_realmode_boot
+global native_realmode_unhook
 
 ; Gives the PIC the firmware's layout with the masks at [%1] and leaves long mode for the blob's
 ; compatibility-mode entry (r13 = the blob), which goes on down to real mode.
@@ -149,6 +153,20 @@ native_realmode_hook:
     call record_long_mode_state
     ret
 
+native_realmode_unhook:
+    mov rdx, [rm_base]
+    mov eax, [rdx + (rm_old13 - rm_blob)]
+    cmp edi, 0x15
+    jne .store
+    mov eax, [rdx + (rm_old15 - rm_blob)]
+.store:
+    test eax, eax                           ; never hooked: leave the vector alone
+    jz .done
+    shl edi, 2
+    mov [rdi], eax
+.done:
+    ret
+
 ; The state the way up restores: CR3, CR4, the kernel's GDT/IDT pseudo-descriptors, and where
 ; the 64-bit upcall code is.
 record_long_mode_state:
@@ -164,13 +182,43 @@ record_long_mode_state:
     sidt [saved_idtr]
     ret
 
+; Like a BIOS call whose "interrupt" is the boot sector: the kernel's registers and stack wait
+; (the loader's INT 13h calls come up on the upcall stack meanwhile) until it comes back.
 native_realmode_boot:
+    push rbx
+    push rbp
+    push r12
+    push r13
+    push r14
+    push r15
+    pushfq
     cli
     mov r13, [rm_base]
     mov [r13 + (rm_vector - rm_blob)], dil
     mov [r13 + (rm_boot_target - rm_blob)], esi
     mov byte [r13 + (rm_mode - rm_blob)], 1
+    sgdt [saved_gdtr]
+    sidt [saved_idtr]
+    mov rax, cr3
+    mov [r13 + (rm_cr3 - rm_blob)], eax
+    lea rax, [.back64]
+    mov [r13 + (rm_return64 - rm_blob)], eax
+    mov word [r13 + (rm_return64 - rm_blob) + 4], SEL_CODE64
+    mov [saved_boot_rsp], rsp
     descend_to_real_mode native_bios_pic_masks
+
+.back64:
+    reenter_kernel_tables
+    mov rsp, [saved_boot_rsp]
+    program_kernel_pic
+    popfq
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbp
+    pop rbx
+    ret
 
 ; Reached from the blob in 64-bit mode (blob GDT, CS 0x08) for an INT 13h call.
 upcall64:
@@ -287,6 +335,7 @@ alignb 8
 upcall_pic_masks: resw 1
 rm_base:    resq 1
 saved_rsp:  resq 1
+saved_boot_rsp: resq 1
 saved_gdtr: resb 10
 saved_idtr: resb 10
 
@@ -384,13 +433,27 @@ rm_real:
 
 ; The handoff: real mode, DL = the SAN drive, DS = ES = SS = 0, the stack below the boot
 ; sector, interrupts on, as a BIOS starts a boot sector.
+; A far return address to rm_boot_return is on its stack, and INT 18h/19h lead there too while
+; it runs (the old vectors are kept), so a boot sector that gives up comes back to us.
 rm_boot:
+    xor ax, ax
+    mov es, ax
+    mov eax, [es:0x18 * 4]
+    mov [rm_old18 - rm_blob], eax
+    mov eax, [es:0x19 * 4]
+    mov [rm_old19 - rm_blob], eax
+    mov ax, cs
+    shl eax, 16
+    mov ax, rm_boot_return - rm_blob
+    mov [es:0x18 * 4], eax
+    mov [es:0x19 * 4], eax
     movzx dx, byte [rm_vector - rm_blob]
     xor ax, ax
-    mov ds, ax
-    mov es, ax
     mov ss, ax
     mov sp, 0x7C00
+    push cs
+    push word rm_boot_return - rm_blob
+    mov ds, ax
     xor bx, bx
     xor cx, cx
     xor si, si
@@ -398,6 +461,26 @@ rm_boot:
     xor bp, bp
     sti
     jmp far [cs:rm_boot_target - rm_blob]
+
+; The boot sector came back (RETF, INT 18h or INT 19h): the BIOS gets its vectors back and the
+; kernel its stack, through the same way up as the end of a BIOS call.
+rm_boot_return:
+    cli
+    mov ax, cs
+    mov ds, ax
+    mov ss, ax
+    mov sp, rm_stack_top - rm_blob
+    xor ax, ax
+    mov es, ax
+    mov eax, [rm_old18 - rm_blob]
+    mov [es:0x18 * 4], eax
+    mov eax, [rm_old19 - rm_blob]
+    mov [es:0x19 * 4], eax
+    o32 lgdt [rm_gdt_pointer - rm_blob]
+    mov eax, cr0
+    or eax, 1
+    mov cr0, eax
+    jmp dword SEL_CODE32:(rm_back32 - rm_blob)
 
 ; An INT 13h or INT 15h call from the loader: keep its registers and stack, go up to long mode.
 rm_int13_entry:
@@ -514,6 +597,7 @@ rm_back32:
     wrmsr
     mov eax, cr0
     or eax, 0x80000000                      ; paging on: IA-32e mode again (compatibility)
+    and eax, ~((1 << 2) | (1 << 3))         ; EM and TS off, whatever ran down there
     mov cr0, eax
     jmp far [rm_return64 - rm_blob]         ; to the 64-bit code segment
 
@@ -548,6 +632,8 @@ rm_up64:        dd 0
 rm_old13:       dd 0
 rm_old15:       dd 0
 rm_boot_target: dd 0
+rm_old18:       dd 0
+rm_old19:       dd 0
 rm_caller_sp:   dd 0
 rm_caller_ss:   dw 0
 rm_caller_fs:   dw 0

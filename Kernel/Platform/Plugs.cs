@@ -76,6 +76,10 @@ namespace Bootstage.Kernel.Platform
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern void RealModeHook(uint vector);
 
+        [RuntimeImport("*", "native_realmode_unhook")]
+        [MethodImpl(MethodImplOptions.InternalCall)]
+        internal static extern void RealModeUnhook(uint vector);
+
         [RuntimeImport("*", "native_realmode_boot")]
         [MethodImpl(MethodImplOptions.InternalCall)]
         internal static extern void RealModeBoot(uint drive, uint entry);

@@ -17,6 +17,16 @@ namespace Bootstage.Image.Tests
     {
         private const string Iqn = "iqn.2026-12.org.bootstage.test:handoff";
 
+        private static void RunTool(string tool, string arguments)
+        {
+            ProcessStartInfo start = new ProcessStartInfo(tool, arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
+            using Process process = Process.Start(start)!;
+            string errors = process.StandardError.ReadToEnd();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, $"{tool} {arguments}: {errors}");
+        }
+
         private static byte[] Assemble(string source)
         {
             string output = Path.Combine(Path.GetTempPath(), "bootstage-bs-" + Guid.NewGuid().ToString("N") + ".bin");
@@ -236,6 +246,54 @@ namespace Bootstage.Image.Tests
                 Assert.Contains("@milestone name=san-boot status=failed next=int18", result.Serial);
                 Assert.Contains("@next-boot-device", result.Serial);
                 Assert.DoesNotContain("@bootsector", result.Serial);
+                Assert.Equal(5, result.ExitCode);
+            }
+            finally
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        [Theory]
+        [InlineData(0, false)]
+        [InlineData(1, true)]
+        [InlineData(2, false)]
+        public void A_loader_that_gives_up_returns_to_us_and_keep_san_decides_who_answers_as_80h_next(byte how, bool keepSan)
+        {
+            string directory = Path.Combine(Path.GetTempPath(), "bootstage-giveup-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(directory);
+            try
+            {
+                string file = Path.Combine(directory, "disk.img");
+                TgtdTarget.CreateBackingFile(file, 4 << 20, 83);
+                byte[] block0 = Assemble("giveup.asm");
+                block0[0x1F0] = how;
+                TgtdTarget.WriteAt(file, 0, block0);
+                // The next device is a local CD (SeaBIOS reads it without INT 13h 80h, unlike a
+                // hard disk's MBR), so its boot sector shows who answers as 80h afterwards.
+                string staging = Path.Combine(directory, "cd");
+                Directory.CreateDirectory(staging);
+                byte[] nextImage = new byte[2048];
+                Assemble("nextdevice.asm").CopyTo(nextImage, 0);
+                File.WriteAllBytes(Path.Combine(staging, "next.bin"), nextImage);
+                string local = Path.Combine(directory, "local.iso");
+                RunTool("xorriso", $"-as mkisofs -quiet -o \"{local}\" -b next.bin -no-emul-boot -boot-load-size 4 \"{staging}\"");
+                using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
+                target.AddTarget(1, Iqn);
+                target.AddLun(1, 1, file);
+                target.BindAll(1);
+                QemuResult result = Qemu.BootKernel(
+                    $"console=serial root-path=iscsi:10.0.2.2::{target.Port}:1:{Iqn}" + (keepSan ? " keep-san" : string.Empty),
+                    extraArguments: $"-netdev user,id=n0 -device virtio-net-pci,netdev=n0 -cdrom \"{local}\"");
+
+                Assert.Contains("@bootsector giving-up", result.Serial);
+                Assert.Contains("@milestone name=san-boot status=returned drive=0x80 keep-san=" + (keepSan ? "yes" : "no"), result.Serial);
+                Assert.Contains("@milestone name=san-boot status=failed next=int18", result.Serial);
+                Assert.DoesNotContain("@giveup-returned", result.Serial);
+
+                // With keep-san the LUN still answers as 80h to the next device; without, there is no 80h.
+                string expected = keepSan ? Convert.ToHexString(block0, 0, 4).ToLowerInvariant() : "failed";
+                Assert.Contains("@next-boot-device disk80=" + expected, result.Serial);
                 Assert.Equal(5, result.ExitCode);
             }
             finally

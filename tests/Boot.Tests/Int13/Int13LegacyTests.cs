@@ -178,6 +178,23 @@ namespace Bootstage.Boot.Tests.Int13
         }
 
         [Fact]
+        public void Unhooking_gives_the_bios_its_disk_count_and_its_first_disk_back()
+        {
+            Int13Rig rig = new Int13Rig(drive: 0x80, naturalDisks: 1);
+            Assert.True(rig.Service.Hook(new Int13Drive(rig.Service.NextFreeNumber(cdrom: false), rig.Device)));
+            Assert.Equal(3, rig.Memory.Bytes[(int)Int13Service.BdaDiskCount]);
+
+            rig.Service.UnhookAll();
+
+            Assert.Equal(1, rig.Memory.Bytes[(int)Int13Service.BdaDiskCount]);
+            Assert.Equal(0, rig.Service.DriveCount);
+            Int13Registers natural = rig.Invoke(rig.Registers(0x02, drive: 0x80), Int13Disposition.Chain);
+            Assert.Equal(0x80, natural.DL);
+            Int13Registers beyond = rig.Invoke(rig.Registers(0x02, drive: 0x81), Int13Disposition.Chain);
+            Assert.Equal(0x81, beyond.DL);
+        }
+
+        [Fact]
         public void No_number_is_offered_once_the_drive_table_is_full()
         {
             Int13Rig rig = new Int13Rig();
