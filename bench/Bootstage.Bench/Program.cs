@@ -1,7 +1,8 @@
 // Benchmark entry: `dotnet run -c Release --project bench/Bootstage.Bench -- netvsc [frames]`
 // or `... -- tcp [in-process MiB] [qemu MiB]` (the QEMU run needs ./build.sh image first),
 // or `... -- iscsi [seconds]` (our initiator beside libiscsi's iscsi-perf on one tgtd LUN),
-// or `... -- sanread [MiB] [runs]` (our image against iPXE's sanboot, read through INT 13h).
+// or `... -- sanread [MiB] [runs]` (our image against iPXE's sanboot, read through INT 13h),
+// or `... -- sanprofile [MiB]` (the guest instructions of that read, by function).
 using System;
 
 namespace Bootstage.Bench
@@ -26,8 +27,10 @@ namespace Bootstage.Bench
                     return 0;
                 case "sanread":
                     return SanReadBenchmark.Execute(args.Length > 1 ? int.Parse(args[1]) : 16, args.Length > 2 ? int.Parse(args[2]) : 3);
+                case "sanprofile":
+                    return SanProfile.Execute(args.Length > 1 ? int.Parse(args[1]) : 4);
                 default:
-                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB] | iscsi [seconds] | sanread [MiB] [runs]");
+                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB] | iscsi [seconds] | sanread [MiB] [runs] | sanprofile [MiB]");
                     return 2;
             }
         }

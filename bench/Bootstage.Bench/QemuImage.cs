@@ -61,9 +61,10 @@ namespace Bootstage.Bench
 
         /// <summary>
         /// Boots <paramref name="kernel"/> with QEMU's -kernel and -append and waits for QEMU to exit
-        /// (isa-debug-exit or power-off) or for <paramref name="timeoutSeconds"/> to pass.
+        /// (isa-debug-exit or power-off) or for <paramref name="timeoutSeconds"/> to pass;
+        /// <paramref name="extraArguments"/> go on QEMU's command line too (logging, for profiles).
         /// </summary>
-        public static TimedBoot BootTimed(string kernel, string append, int timeoutSeconds)
+        public static TimedBoot BootTimed(string kernel, string append, int timeoutSeconds, params string[] extraArguments)
         {
             ProcessStartInfo start = new ProcessStartInfo("qemu-system-x86_64")
             {
@@ -80,6 +81,11 @@ namespace Bootstage.Bench
                 "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
                 "-kernel", kernel, "-append", append,
             })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            foreach (string argument in extraArguments)
             {
                 start.ArgumentList.Add(argument);
             }

@@ -28,12 +28,22 @@ namespace Bootstage.Bench
         private static readonly Regex Done = new Regex(
             @"@sanread done drive=([0-9a-f]{2}) bytes=(\d+) sum=([0-9a-f]{8}):([0-9a-f]{8}) io-us=(\d+) all-us=(\d+) tsc-per-pit=(\d+) calls=(\d+)");
 
-        private sealed record Run(double StartSeconds, double IoSeconds, long Bytes, int Calls)
+        public sealed record Run(double StartSeconds, double IoSeconds, long Bytes, int Calls)
         {
             public double MiBPerSecond => Bytes / IoSeconds / (1 << 20);
         }
 
         public static int Execute(int mib, int runs)
+        {
+            return WithLun(mib, (image, target, rootPath, expectedSum) => Measure(image, target, mib, runs, rootPath, expectedSum));
+        }
+
+        /// <summary>
+        /// Makes the LUN (the reader for <paramref name="mib"/> MiB in blocks 0-3, pseudo-random bytes
+        /// after it), serves it from a tgtd on loopback and calls <paramref name="body"/> with our image,
+        /// the target, the root path a guest on slirp uses, and the sum the reader must print.
+        /// </summary>
+        public static int WithLun(int mib, Func<string, TgtdTarget, string, string, int> body)
         {
             string? image = QemuImage.ImagePath;
             if (image == null)
@@ -60,7 +70,7 @@ namespace Bootstage.Bench
                 target.AddTarget(1, Iqn);
                 target.AddLun(1, 1, file);
                 target.BindAll(1);
-                return Measure(image, target, mib, runs, $"{a:x8}:{b:x8}");
+                return body(image, target, $"iscsi:10.0.2.2::{target.Port}:1:{Iqn}", $"{a:x8}:{b:x8}");
             }
             finally
             {
@@ -68,14 +78,19 @@ namespace Bootstage.Bench
             }
         }
 
-        private static int Measure(string image, TgtdTarget target, int mib, int runs, string expectedSum)
+        /// <summary>The two kernels compared, with the command line that makes each SAN-boot <paramref name="rootPath"/>.</summary>
+        public static (string Name, string Kernel, string Append)[] Kernels(string image, string rootPath)
         {
-            string rootPath = $"iscsi:10.0.2.2::{target.Port}:1:{Iqn}";
-            var kernels = new (string Name, string Kernel, string Append)[]
+            return new[]
             {
                 ("ours", image, $"console=serial root-path={rootPath}"),
                 ("iPXE", IpxePath, $"dhcp && sanboot {rootPath}"),
             };
+        }
+
+        private static int Measure(string image, TgtdTarget target, int mib, int runs, string rootPath, string expectedSum)
+        {
+            var kernels = Kernels(image, rootPath);
             Console.WriteLine($"SAN boot read: {mib} MiB through INT 13h AH=42h (127 blocks a call) by the LUN's own boot program,");
             Console.WriteLine($"QEMU/TCG, virtio-net, slirp, tgtd 64 MiB LUN on 127.0.0.1:{target.Port}; {runs} alternating runs");
             // ipxe.lkrn is a symbolic link into /boot: the size is the file's.
@@ -112,7 +127,7 @@ namespace Bootstage.Bench
         }
 
         /// <summary>The run's figures, or null with <paramref name="problem"/> set: a wrong checksum or size is a failure.</summary>
-        private static Run? Parse(TimedBoot boot, string expectedSum, long expectedBytes, out string problem)
+        public static Run? Parse(TimedBoot boot, string expectedSum, long expectedBytes, out string problem)
         {
             ConsoleLine? start = null;
             Match done = Match.Empty;
