@@ -37,6 +37,7 @@ namespace Bootstage.Kernel.Core
         private PciDevice[] _pciDevices;
         private int _pciCount;
         private VirtioNetDevice _virtioNet;
+        private PciAddress _virtioAddress;
         private NetDevice _bootNic;
         private Bootstage.Net.NetInterface _network;
         private Bootstage.Net.Dhcp.DhcpLease _lease;
@@ -83,7 +84,9 @@ namespace Bootstage.Kernel.Core
             BringUpNetwork();
             if (_network != null)
             {
-                if (!SanBoot.Run(_network, _lease, _bootNic, _platform, in _options))
+                // The iBFT names a PCI NIC's location (virtio); a VMBus NIC has none.
+                bool onPci = _bootNic == _virtioNet;
+                if (!SanBoot.Run(_network, _lease, _bootNic, onPci, _virtioAddress, _platform, in _options))
                 {
                     _exitCode = 1;
                     SanHandoff.FallThroughIfBooting(in _options);
@@ -114,7 +117,7 @@ namespace Bootstage.Kernel.Core
         // virtio-net (QEMU/KVM): the first 1af4:1000 function, opened on its legacy I/O BAR.
         private void ProbeVirtioNet()
         {
-            _virtioNet = VirtioNetProbe.Probe(_platform, _pciBus, new ReadOnlySpan<PciDevice>(_pciDevices, 0, _pciCount));
+            _virtioNet = VirtioNetProbe.Probe(_platform, _pciBus, new ReadOnlySpan<PciDevice>(_pciDevices, 0, _pciCount), out _virtioAddress);
         }
 
         // The boot NIC: the synthetic NIC chosen under Hyper-V, else virtio-net under QEMU/KVM.

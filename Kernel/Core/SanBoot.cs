@@ -19,7 +19,7 @@ namespace Bootstage.Kernel.Core
     internal static class SanBoot
     {
         /// <summary>False when a SAN boot was asked for and failed.</summary>
-        internal static bool Run(NetInterface netif, DhcpLease lease, NetDevice device, IPlatform platform, in BootOptions options)
+        internal static bool Run(NetInterface netif, DhcpLease lease, NetDevice device, bool onPci, Bootstage.Kernel.Hardware.PciAddress pci, IPlatform platform, in BootOptions options)
         {
             KernelCommandLine commandLine = new KernelCommandLine(Machine.CommandLine);
             Span<byte> mac = stackalloc byte[MacAddress.Size];
@@ -76,7 +76,7 @@ namespace Bootstage.Kernel.Core
                 }
 
                 HookFurtherDrives(settings, netif, random, in options);
-                SanHandoff.Boot(disk, mbr, drive, in options, Describe(settings, path, netif, lease, mac));
+                SanHandoff.Boot(disk, mbr, drive, in options, Describe(settings, path, netif, lease, mac, onPci, pci));
                 return false;
             }
 
@@ -201,7 +201,8 @@ namespace Bootstage.Kernel.Core
         // What the OS's own initiator needs to log in again (the iBFT): this NIC and its
         // addresses, the target and the credentials the boot used. A target named by host name
         // has no address to publish; the OS would have to resolve it itself.
-        private static Bootstage.Boot.Ibft.IbftDescription? Describe(SanSettings settings, IscsiRootPath path, NetInterface netif, DhcpLease lease, ReadOnlySpan<byte> mac)
+        private static Bootstage.Boot.Ibft.IbftDescription? Describe(SanSettings settings, IscsiRootPath path, NetInterface netif, DhcpLease lease, ReadOnlySpan<byte> mac,
+            bool onPci, Bootstage.Kernel.Hardware.PciAddress pci)
         {
             if (!Ipv4Address.TryParse(path.Server, out Ipv4Address target))
             {
@@ -211,6 +212,13 @@ namespace Bootstage.Kernel.Core
             Bootstage.Boot.Ibft.IbftDescription description = new Bootstage.Boot.Ibft.IbftDescription();
             description.InitiatorName = settings.Options.InitiatorName;
             description.Mac = mac.ToArray();
+            if (onPci)
+            {
+                description.PciBus = pci.Bus;
+                description.PciDevice = pci.Device;
+                description.PciFunction = pci.Function;
+            }
+
             description.Ip = netif.Address;
             description.PrefixLength = (byte)Bootstage.Boot.Ibft.IbftTable.PrefixLength(netif.Netmask);
             description.Gateway = netif.Gateway;

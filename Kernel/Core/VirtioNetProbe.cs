@@ -32,9 +32,13 @@ namespace Bootstage.Kernel.Core
         private MacAddress _replySender;
         private ulong _otherFrames;
 
-        /// <summary>Opens the first virtio-net device; null when there is none or it failed (reported either way).</summary>
-        internal static VirtioNetDevice Probe(IPlatform platform, PciBus bus, ReadOnlySpan<PciDevice> devices)
+        /// <summary>
+        /// Opens the first virtio-net device (at <paramref name="where"/>, which the iBFT publishes);
+        /// null when there is none or it failed (reported either way).
+        /// </summary>
+        internal static VirtioNetDevice Probe(IPlatform platform, PciBus bus, ReadOnlySpan<PciDevice> devices, out PciAddress where)
         {
+            where = default;
             for (int i = 0; i < devices.Length; i++)
             {
                 PciDevice device = devices[i];
@@ -69,6 +73,7 @@ namespace Bootstage.Kernel.Core
                 nic.Mac.Format(mac);
                 Log.Milestone("virtio-net").Text(" mac=").Ascii(mac)
                     .Text(nic.Link == LinkState.Up ? " link=up" : " link=down").End();
+                where = address;
                 return nic;
             }
 

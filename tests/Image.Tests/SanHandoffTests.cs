@@ -123,6 +123,10 @@ namespace Bootstage.Image.Tests
                 Assert.Equal("10.0.2.2", IbftReader.MappedIpv4(ibft.NicGateway));
                 Assert.Equal("10.0.2.2", IbftReader.MappedIpv4(ibft.NicDhcp));
                 Assert.Equal(new byte[] { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 }, ibft.NicMac.ToArray());
+
+                // QEMU's pc machine puts the first -device virtio-net-pci at 00:03.0: bus << 8 | device << 3 | function.
+                Assert.Contains("virtio-net-c000 pci 00:03.0", result.Serial);
+                Assert.Equal(3 << 3, ibft.NicPciBdf);
                 Assert.Equal("10.0.2.2", IbftReader.MappedIpv4(ibft.TargetIp));
                 Assert.Equal(target.Port, ibft.TargetPort);
                 Assert.Equal(new byte[] { 0, 1, 0, 0, 0, 0, 0, 0 }, ibft.TargetLun.ToArray());
