@@ -70,7 +70,10 @@ namespace Bootstage.Bench
                 target.AddTarget(1, Iqn);
                 target.AddLun(1, 1, file);
                 target.BindAll(1);
-                return body(image, target, $"iscsi:10.0.2.2::{target.Port}:1:{Iqn}", $"{a:x8}:{b:x8}");
+                // A copy: others may rebuild out/bootstage.bin while the runs go on.
+                string copy = Path.Combine(directory, "bootstage.bin");
+                File.Copy(image, copy);
+                return body(copy, target, $"iscsi:10.0.2.2::{target.Port}:1:{Iqn}", $"{a:x8}:{b:x8}");
             }
             finally
             {
