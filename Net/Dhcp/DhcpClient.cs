@@ -19,6 +19,21 @@ namespace Bootstage.Net.Dhcp
         Failed = 4,
     }
 
+    /// <summary>What became of a DHCP ACK handed over by a PXE ROM (AdoptCachedAck).</summary>
+    public enum DhcpCachedStatus
+    {
+        Adopted = 0,
+
+        /// <summary>Not a BOOTREPLY with the DHCP magic cookie, or its options do not parse.</summary>
+        Malformed,
+
+        /// <summary>Its client hardware address is another NIC's (the ROM booted from a different one).</summary>
+        OtherNic,
+
+        /// <summary>A reply, but not a DHCPACK with an address.</summary>
+        NotAck,
+    }
+
     public sealed class DhcpClient : IUdpReceiver
     {
         public const ushort ClientPort = 68;
@@ -80,6 +95,43 @@ namespace Bootstage.Net.Dhcp
             _attempts = 0;
             _timeout = 1000;
             SendDiscover();
+        }
+
+        /// <summary>
+        /// Takes the DHCPACK a PXE ROM received for this very NIC (PXENV_GET_CACHED_INFO, PXE 2.1
+        /// §3.2.2) instead of asking the server again, as iPXE does when it is chained from PXE:
+        /// a BOOTREPLY (RFC 2131 §2) with the magic cookie, chaddr equal to this interface's MAC
+        /// and message type ACK. Anything else is refused and the caller runs DHCP as usual.
+        /// </summary>
+        public DhcpCachedStatus AdoptCachedAck(ReadOnlySpan<byte> packet)
+        {
+            if (packet.Length < OptionsOffset || packet[0] != 2 || packet[1] != 1 || packet[2] != 6
+                || BinaryPrimitives.ReadUInt32BigEndian(packet.Slice(236)) != MagicCookie)
+            {
+                Malformed++;
+                return DhcpCachedStatus.Malformed;
+            }
+
+            Span<byte> mac = stackalloc byte[MacAddress.Size];
+            _interface.Device.Mac.Write(mac);
+            if (!packet.Slice(28, MacAddress.Size).SequenceEqual(mac))
+            {
+                return DhcpCachedStatus.OtherNic;
+            }
+
+            if (MessageType(packet) != MessageAck)
+            {
+                return DhcpCachedStatus.NotAck;
+            }
+
+            if (!Parse(packet, _lease))
+            {
+                return DhcpCachedStatus.Malformed;
+            }
+
+            State = DhcpState.Bound;
+            _interface.Configure(_lease.Address, _lease.Netmask, _lease.Router, _lease.Dns);
+            return DhcpCachedStatus.Adopted;
         }
 
         /// <summary>Retransmits and decides on waiting offers; call after the interface's Poll.</summary>

@@ -115,5 +115,61 @@ namespace Bootstage.Net.Tests
             Assert.Equal(DhcpState.Selecting, client.State);
             Assert.Equal(1UL, client.Malformed);
         }
+
+        // The DHCP payload of a reply (what PXENV_GET_CACHED_INFO hands over: no Ethernet/IP/UDP).
+        private static byte[] CachedAck(byte type, byte[] mac, byte[] options)
+        {
+            byte[] frame = Reply(new byte[64], type, options);
+            byte[] dhcp = frame.AsSpan(42).ToArray();
+            mac.CopyTo(dhcp, 28);
+            return dhcp;
+        }
+
+        [Fact]
+        public void A_pxe_roms_cached_ack_for_this_nic_configures_the_interface_without_a_discover()
+        {
+            ScriptedDevice device = new ScriptedDevice(Frames.OurMac);
+            NetInterface netif = new NetInterface(device, new ManualClock { Milliseconds = 1000 });
+            DhcpClient client = new DhcpClient(netif, 7);
+            byte[] ack = CachedAck(5, Frames.OurMac, Concat(
+                Option(54, new byte[] { 10, 0, 2, 2 }),
+                Option(1, new byte[] { 255, 255, 255, 0 }),
+                Option(3, new byte[] { 10, 0, 2, 2 }),
+                Option(17, Encoding.ASCII.GetBytes("iscsi:10.0.2.2:::1:iqn.2026-12.test:pxe"))));
+
+            Assert.Equal(DhcpCachedStatus.Adopted, client.AdoptCachedAck(ack));
+
+            Assert.Equal(DhcpState.Bound, client.State);
+            Assert.DoesNotContain(device.Sent, frame => frame.Length > 37 && frame[23] == 17 && frame[36] == 0 && frame[37] == 67);
+            Assert.Equal(0x0A00020Fu, client.Lease.Address.Value);
+            Assert.Equal(0x0A00020Fu, netif.Address.Value);
+            Assert.Equal(0xFFFFFF00u, netif.Netmask.Value);
+            Assert.Equal("iscsi:10.0.2.2:::1:iqn.2026-12.test:pxe", Encoding.ASCII.GetString(client.Lease.RootPath));
+        }
+
+        [Fact]
+        public void A_cached_ack_for_another_nic_an_offer_or_garbage_is_refused_and_dhcp_runs_as_usual()
+        {
+            ScriptedDevice device = new ScriptedDevice(Frames.OurMac);
+            NetInterface netif = new NetInterface(device, new ManualClock { Milliseconds = 1000 });
+            DhcpClient client = new DhcpClient(netif, 7);
+            byte[] other = (byte[])Frames.OurMac.Clone();
+            other[5] ^= 1;
+            byte[] options = Option(54, new byte[] { 10, 0, 2, 2 });
+
+            Assert.Equal(DhcpCachedStatus.OtherNic, client.AdoptCachedAck(CachedAck(5, other, options)));
+            Assert.Equal(DhcpCachedStatus.NotAck, client.AdoptCachedAck(CachedAck(2, Frames.OurMac, options)));
+            byte[] noCookie = CachedAck(5, Frames.OurMac, options);
+            noCookie[236] = 0;
+            Assert.Equal(DhcpCachedStatus.Malformed, client.AdoptCachedAck(noCookie));
+            Assert.Equal(DhcpCachedStatus.Malformed, client.AdoptCachedAck(new byte[100]));
+            byte[] truncated = CachedAck(5, Frames.OurMac, new byte[] { 17, 40, (byte)'i' });
+            Assert.Equal(DhcpCachedStatus.Malformed, client.AdoptCachedAck(truncated.AsSpan(0, truncated.Length - 1)));
+            Assert.Equal(DhcpState.Idle, client.State);
+            Assert.True(netif.Address.IsZero);
+
+            client.Start();
+            Assert.Single(device.Sent);
+        }
     }
 }
