@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build.sh - builds, boots and tests the boot stage on Debian.
 #
-#   ./build.sh image   build out/bootstage.bin (multiboot) and out/bootstage.iso (El Torito)
+#   ./build.sh image   build out/bootstage.bin (multiboot), out/bootstage.iso (El Torito) and
+#                      out/bootstage.pxe (PXE network bootstrap program)
 #   ./build.sh run     build everything and boot the ISO in QEMU (TCG), serial console on this terminal
 #   ./build.sh test    build, run every test (native stand-ins, xunit, QEMU boots); ends with
 #                      one line "N passed, N failed[, N skipped]"
@@ -18,6 +19,7 @@ out=$root/out
 packages=(
     "nasm:/usr/bin/nasm"
     "qemu-system-x86:/usr/bin/qemu-system-x86_64"
+    "ipxe-qemu:/usr/lib/ipxe/qemu/efi-virtio.rom"
     "xorriso:/usr/bin/xorriso"
     "isolinux:/usr/lib/ISOLINUX/isolinux.bin"
     "syslinux-common:/usr/lib/syslinux/modules/bios/mboot.c32"
@@ -62,6 +64,7 @@ image() {
     [ -f "$object" ] || die "ILC wrote no $object"
     Kernel/Native/build-native.sh "$out/native" "$object" "$out/bootstage.bin" >&2
     Kernel/Image/make-iso.sh "$out/bootstage.bin" "$out/bootstage.iso" >&2
+    Kernel/Image/make-pxe.sh "$out/bootstage.bin" "$out/bootstage.pxe" >&2
 }
 
 run() {

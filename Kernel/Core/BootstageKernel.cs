@@ -114,6 +114,23 @@ namespace Bootstage.Kernel.Core
             Entry.Shutdown(_exitCode);
         }
 
+        // The PXE prefix (bootstage.pxe) hands over the ROM's DHCPACK as a Multiboot module named
+        // "pxe-dhcp-ack"; it lies below 1 MiB, which the page allocator never hands out.
+        private ReadOnlySpan<byte> PxeCachedAck()
+        {
+            for (uint i = 0; _info.IsValid && i < _info.ModuleCount; i++)
+            {
+                byte* name = _info.ModuleString(i);
+                _info.GetModule(i, out uint start, out uint end);
+                if (name != null && new ReadOnlySpan<byte>(name, 13).SequenceEqual("pxe-dhcp-ack\0"u8) && end > start && end - start <= 4096)
+                {
+                    return new ReadOnlySpan<byte>((void*)start, (int)(end - start));
+                }
+            }
+
+            return default;
+        }
+
         // virtio-net (QEMU/KVM): the first 1af4:1000 function, opened on its legacy I/O BAR.
         private void ProbeVirtioNet()
         {
@@ -134,7 +151,7 @@ namespace Bootstage.Kernel.Core
                 return;
             }
 
-            _network = NetworkBringUp.Configure(_bootNic, _clock, _platform.ReadTimestampCounter(), out _lease);
+            _network = NetworkBringUp.Configure(_bootNic, _clock, _platform.ReadTimestampCounter(), PxeCachedAck(), out _lease);
         }
     }
 }

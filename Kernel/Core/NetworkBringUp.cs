@@ -23,8 +23,12 @@ namespace Bootstage.Kernel.Core
 
         public ulong Milliseconds => _clock.Microseconds / 1000;
 
-        /// <summary>Configures an interface on <paramref name="device"/>; null when no address could be had.</summary>
-        internal static NetInterface Configure(NetDevice device, Clock clock, ulong seed, out DhcpLease lease)
+        /// <summary>
+        /// Configures an interface on <paramref name="device"/>; null when no address could be had.
+        /// <paramref name="cachedAck"/>: the DHCPACK a PXE ROM received (empty if none), used instead
+        /// of asking again when it was for this NIC.
+        /// </summary>
+        internal static NetInterface Configure(NetDevice device, Clock clock, ulong seed, ReadOnlySpan<byte> cachedAck, out DhcpLease lease)
         {
             lease = null;
             NetworkBringUp time = new NetworkBringUp(clock);
@@ -36,11 +40,15 @@ namespace Bootstage.Kernel.Core
             }
 
             DhcpClient dhcp = new DhcpClient(netif, (uint)(seed ^ (seed >> 32)));
-            dhcp.Start();
-            while (!dhcp.IsDone)
+            bool cached = !cachedAck.IsEmpty && AdoptCachedAck(dhcp, cachedAck);
+            if (!cached)
             {
-                netif.Poll();
-                dhcp.Poll();
+                dhcp.Start();
+                while (!dhcp.IsDone)
+                {
+                    netif.Poll();
+                    dhcp.Poll();
+                }
             }
 
             if (dhcp.State != DhcpState.Bound)
@@ -66,8 +74,21 @@ namespace Bootstage.Kernel.Core
                 line.Text(" initiator-iqn=").Ascii(lease.InitiatorIqn);
             }
 
-            line.End();
+            line.Text(cached ? " source=pxe-cache" : " source=dhcp").End();
             return netif;
+        }
+
+        private static bool AdoptCachedAck(DhcpClient dhcp, ReadOnlySpan<byte> ack)
+        {
+            DhcpCachedStatus status = dhcp.AdoptCachedAck(ack);
+            if (status != DhcpCachedStatus.Adopted)
+            {
+                Log.Begin(LogLevel.Info).Text("pxe: not using the ROM's DHCP answer (")
+                    .Text(status == DhcpCachedStatus.OtherNic ? "it was for another NIC" : status == DhcpCachedStatus.NotAck ? "not an ACK" : "malformed")
+                    .Text("); asking again").End();
+            }
+
+            return status == DhcpCachedStatus.Adopted;
         }
 
         private static NetInterface ConfigureStatic(NetInterface netif, KernelCommandLine commandLine, ReadOnlySpan<byte> ipText)

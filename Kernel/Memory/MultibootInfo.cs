@@ -70,6 +70,13 @@ namespace Bootstage.Kernel.Memory
             end = entry[1];
         }
 
+        /// <summary>Module i's string (its name or command line), or null.</summary>
+        public byte* ModuleString(uint index)
+        {
+            uint* entry = (uint*)Physical(*(uint*)(_info + 24) + index * 16);
+            return entry[2] != 0 ? Physical(entry[2]) : null;
+        }
+
         public byte* LoaderName => Has(FlagLoaderName) ? Physical(*(uint*)(_info + 64)) : null;
 
         public uint MemoryMapLength => Has(FlagMemoryMap) ? *(uint*)(_info + 44) : 0;

@@ -66,6 +66,15 @@ namespace Bootstage.Image.Tests
             return Run($"-cdrom \"{OutFile("bootstage.iso")}\" -boot d", timeoutSeconds);
         }
 
+        /// <summary>
+        /// Network boot through the virtio-net option ROM (QEMU's iPXE build acting as a PXE ROM):
+        /// slirp's DHCP names <paramref name="bootFile"/>, its TFTP server serves <paramref name="tftpDirectory"/>.
+        /// </summary>
+        public static QemuResult BootPxe(string tftpDirectory, string bootFile, int timeoutSeconds = 120)
+        {
+            return Run($"-boot n -netdev user,id=n0,tftp=\"{tftpDirectory}\",bootfile={bootFile} -device virtio-net-pci,netdev=n0", timeoutSeconds);
+        }
+
         private static QemuResult Run(string bootArguments, int timeoutSeconds)
         {
             Slots.Wait();
