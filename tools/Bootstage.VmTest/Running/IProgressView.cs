@@ -154,7 +154,7 @@ namespace Bootstage.VmTest.Running
                 string line = id.PadRight(idWidth) + "  " + _status[id];
                 if (line.Length > _width - 1)
                 {
-                    line = line.Substring(0, _width - 2) + "…";
+                    line = line.Substring(0, _width - 2).TrimEnd() + "…";
                 }
 
                 _output.Write("\r\u001b[2K" + line + "\n");

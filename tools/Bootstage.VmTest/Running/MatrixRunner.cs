@@ -53,6 +53,14 @@ namespace Bootstage.VmTest.Running
 
             try
             {
+                // A slot freed by a VM that was stopped for the cancellation must not start another.
+                if (cancel.IsCancellationRequested)
+                {
+                    VmResult skipped = NotRun(vm, "interrupted: the run was cancelled before this VM started");
+                    view.Finished(vm, skipped);
+                    return skipped;
+                }
+
                 view.Started(vm);
                 VmResult result = await VmRunner.RunAsync(vm, backends.Get(vm.Backend), follower => view.Progress(vm, follower), cancel).ConfigureAwait(false);
                 view.Finished(vm, result);
