@@ -2,7 +2,7 @@
 // or `... -- tcp [in-process MiB] [qemu MiB]` (the QEMU run needs ./build.sh image first),
 // or `... -- iscsi [seconds]` (our initiator beside libiscsi's iscsi-perf on one tgtd LUN),
 // or `... -- sanread [MiB] [runs]` (our image against iPXE's sanboot, read through INT 13h),
-// or `... -- sanprofile [MiB]` (the guest instructions of that read, by function).
+// or `... -- sanprofile [MiB] [ours|ipxe|both]` (the guest instructions of that read, by function).
 using System;
 
 namespace Bootstage.Bench
@@ -28,9 +28,9 @@ namespace Bootstage.Bench
                 case "sanread":
                     return SanReadBenchmark.Execute(args.Length > 1 ? int.Parse(args[1]) : 16, args.Length > 2 ? int.Parse(args[2]) : 3);
                 case "sanprofile":
-                    return SanProfile.Execute(args.Length > 1 ? int.Parse(args[1]) : 4);
+                    return SanProfile.Execute(args.Length > 1 ? int.Parse(args[1]) : 4, args.Length > 2 ? args[2] : "both");
                 default:
-                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB] | iscsi [seconds] | sanread [MiB] [runs] | sanprofile [MiB]");
+                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB] | iscsi [seconds] | sanread [MiB] [runs] | sanprofile [MiB] [ours|ipxe|both]");
                     return 2;
             }
         }

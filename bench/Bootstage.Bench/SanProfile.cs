@@ -1,4 +1,4 @@
-// `-- sanprofile [MiB]`: where the guest's instructions go while the LUN's boot program reads, for
+// `-- sanprofile [MiB] [ours|ipxe|both]`: where the guest's instructions go while the LUN's boot program reads, for
 // our image and for iPXE, from QEMU's own logs (this QEMU has no TCG plugins). Under TCG the time a
 // read takes follows the guest instructions executed, so this is the profile the SAN read
 // optimisations are judged by. QEMU logs every translated block with its instructions (in_asm) and
@@ -23,7 +23,8 @@ namespace Bootstage.Bench
         private const ulong BootSector = 0x7C00;
         private const ulong ReaderEnd = 0x7C00 + 4 * 512;
 
-        public static int Execute(int mib)
+        /// <summary><paramref name="which"/>: "ours", "ipxe" or "both" (iPXE's profile does not change with our work).</summary>
+        public static int Execute(int mib, string which)
         {
             return SanReadBenchmark.WithLun(mib, (image, target, rootPath, expectedSum) =>
             {
@@ -33,6 +34,12 @@ namespace Bootstage.Bench
                 int k = 0;
                 foreach ((string name, string kernel, string append) in SanReadBenchmark.Kernels(image, rootPath))
                 {
+                    if (which != "both" && !string.Equals(which, name, StringComparison.OrdinalIgnoreCase))
+                    {
+                        k++;
+                        continue;
+                    }
+
                     Dictionary<string, long>? profile = Record(kernel, append, name == "ours" ? ours : Symbols.None, (long)mib << 20, expectedSum, out string problem);
                     if (profile == null)
                     {
@@ -51,8 +58,12 @@ namespace Bootstage.Bench
                     }
                 }
 
-                Console.WriteLine();
-                Console.WriteLine($"instructions per MiB outside the boot program, ours/iPXE: {totals[0] / (double)totals[1]:F2}");
+                if (totals[0] > 0 && totals[1] > 0)
+                {
+                    Console.WriteLine();
+                    Console.WriteLine($"instructions per MiB outside the boot program, ours/iPXE: {totals[0] / (double)totals[1]:F2}");
+                }
+
                 return 0;
             });
         }
