@@ -47,6 +47,13 @@ namespace Bootstage.HyperV.HostModel
         public ulong TimeRefStep { get; init; } = 100;
 
         /// <summary>
+        /// A clock in TIME_REF_COUNT units (100 ns) that TIME_REF_COUNT follows instead of the virtual
+        /// step: a guest that runs at emulation speed against real peers (slirp, tgtd) must time out
+        /// in real time. Null keeps the deterministic virtual clock.
+        /// </summary>
+        public Func<ulong>? ReferenceClock { get; init; }
+
+        /// <summary>
         /// Start HYPERCALL, SIMP, SIEFP and the SINTs with non-zero reserved-preserve bits (see
         /// HvMsr.*Preset). Writes that change RsvdP bits fault either way; with the preset a guest
         /// that writes whole values instead of read-modify-write is caught. On by default.

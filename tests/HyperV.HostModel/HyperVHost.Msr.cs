@@ -52,7 +52,7 @@ namespace Bootstage.HyperV.HostModel
                     return PlatformStatus.Success;
                 case HvMsr.TimeRefCount:
                     // Every read moves the virtual clock, so a guest polling with a timeout always gets there.
-                    TimeRefCount += Options.TimeRefStep;
+                    AdvanceClock();
                     value = TimeRefCount;
                     _postsThisTurn = 0;
                     Pump();

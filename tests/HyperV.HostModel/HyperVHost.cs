@@ -185,7 +185,7 @@ namespace Bootstage.HyperV.HostModel
         {
             lock (_gate)
             {
-                TimeRefCount += Options.TimeRefStep;
+                AdvanceClock();
                 _postsThisTurn = 0;
                 Pump();
             }
@@ -195,7 +195,7 @@ namespace Bootstage.HyperV.HostModel
         {
             lock (_gate)
             {
-                TimeRefCount += Options.TimeRefStep;
+                AdvanceClock();
                 _postsThisTurn = 0;
                 Pump();
             }
@@ -386,6 +386,22 @@ namespace Bootstage.HyperV.HostModel
             // Hints: no recommendations; spin-lock retries 0xFFFFFFFF means "never notify".
             SetCpuid(0x40000004, 0, 0, 0xFFFFFFFF, 0, 0);
             SetCpuid(0x40000005, 0, 64, 64, 0, 0);
+        }
+
+        /// <summary>
+        /// Moves TIME_REF_COUNT on: by the virtual step, or to the reference clock when the host has
+        /// one (an emulated machine whose guest waits on real peers), never backwards and never still,
+        /// so a polling guest always sees time pass.
+        /// </summary>
+        private void AdvanceClock()
+        {
+            if (Options.ReferenceClock is Func<ulong> clock)
+            {
+                TimeRefCount = Math.Max(TimeRefCount + 1, clock());
+                return;
+            }
+
+            TimeRefCount += Options.TimeRefStep;
         }
 
         private static uint Ascii(string four) => BinaryPrimitives.ReadUInt32LittleEndian(Encoding.ASCII.GetBytes(four));

@@ -132,9 +132,10 @@ namespace Bootstage.Platform.Testing
         /// Whether the <paramref name="length"/> bytes at <paramref name="physicalAddress"/> lie inside one run
         /// handed out by <see cref="AllocatePages"/> and not yet freed, and where they are. A host model checks
         /// every guest-supplied address with this before touching it, so a bad guest pointer becomes a
-        /// reported failure instead of a wild access in the test process.
+        /// reported failure instead of a wild access in the test process. Virtual so that a machine
+        /// whose guest RAM is one block at guest-physical 0 (tests/HyperV.Machine) can answer for it.
         /// </summary>
-        public bool TryGetGuestMemory(ulong physicalAddress, ulong length, out void* pointer)
+        public virtual bool TryGetGuestMemory(ulong physicalAddress, ulong length, out void* pointer)
         {
             foreach ((ulong start, uint pages) in _allocations)
             {
