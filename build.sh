@@ -31,6 +31,7 @@ packages=(
     "syslinux:/usr/bin/syslinux"
     "mtools:/usr/bin/mcopy"
     "dosfstools:/usr/sbin/mkfs.fat"
+    "libunicorn2:/usr/lib/x86_64-linux-gnu/libunicorn.so.2"
     "ipxe:/usr/lib/ipxe/ipxe.lkrn"
 )
 
