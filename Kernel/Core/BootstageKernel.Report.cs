@@ -77,6 +77,7 @@ namespace Bootstage.Kernel.Core
                 .Text(" free-kib=").Dec(pages->FreeBytes / 1024)
                 .Text(" heap-kib=").Dec(Machine.HeapBytes / 1024)
                 .Text(" ranges=").Dec((ulong)pages->RangeCount)
+                .Text(" image=0x").Hex(Plugs.ImageStart()).Text("-0x").Hex(Plugs.ImageEnd() - 1)
                 .End();
         }
 

@@ -1,4 +1,4 @@
-// The SAN boot handoff (issue 11, first cut; what a root path does unless `skip-san-boot`): the
+// The SAN boot handoff (what a root path does unless `skip-san-boot`): the
 // opened SAN disk becomes BIOS drive 80h through
 // the INT 13h service (Boot/Int13); our memory — the image, every page the allocator handed out
 // (heap, DMA rings and buffers) and the real-mode blob — is hidden from the OS loader through an
@@ -9,9 +9,9 @@
 // read-only data and the iBFT; a torn one is a named panic); the iBFT (Boot/Ibft) sits in the
 // page below the blob. On
 // Hyper-V the connection is quiesced before the jump and taken back around every INT 13h call
-// (HyperVInt13Gate; untested here: no Hyper-V and the image does not run on the host model). Not
-// yet: moving the image itself to the top of memory (it is linked at 128 MiB; the allocator
-// already hands out pages top-down, so everything from 1 MiB to the image stays the loader's).
+// (HyperVInt13Gate, tested in-process against the host model). The image moved itself to the top
+// of memory at boot (boot.asm) and the allocator hands out pages top-down, so everything from
+// 1 MiB up stays the loader's.
 using System;
 using System.Runtime;
 using Bootstage.Boot.Handoff;

@@ -5,7 +5,8 @@
 ; 0.6.96 (header layout, a.out-kludge address fields, machine state at entry: EAX = 0x2BADB002,
 ; EBX = physical address of the info block, protected mode, paging off, interrupts off, GDTR
 ; undefined) and the Intel SDM vol. 3A sections "Initializing IA-32e Mode" and "4-Level
-; Paging". On success it calls the C# entry point
+; Paging". First it moves itself to the top of memory (move_to_top_of_memory). On success it
+; calls the C# entry point
 ;     void KernelEntry(ulong multibootInfo, uint magic)        (System V AMD64 ABI)
 ; with RDI = info block address (zero-extended) and RSI = loader magic, on a 256 KiB stack.
 ;
@@ -34,6 +35,9 @@ extern __image_start
 extern __load_end
 extern __bss_start
 extern __bss_end
+extern __heap_start
+extern __reloc_start
+extern __reloc_end
 extern KernelEntry
 extern native_idt_install
 extern native_com1_init
@@ -71,6 +75,11 @@ bits 32
 _start:
     cli
     cld
+    ; The loader reserved .bss, so its stack can serve the move (which comes back only if the
+    ; image stays where it is; otherwise the copy starts at relocated_start).
+    mov esp, boot_stack_top
+    call move_to_top_of_memory
+relocated_start:
     ; .data is loaded from the file and never zeroed, so the loader's registers can be parked
     ; there before anything else runs (the zeroing below would wipe .bss copies).
     mov [native_boot_multiboot_magic], eax
@@ -124,6 +133,198 @@ _start:
 
     ; We are now in compatibility mode; the far jump loads the 64-bit code descriptor.
     jmp dword SEL_CODE64:long_mode_entry
+
+;; ---- The move to the top of memory --------------------------------------------------------
+; The image is linked at 1 MiB, but an OS loader we SAN-boot would take that memory whatever the
+; E820h map says. So before anything else the image moves itself to the highest place in usable
+; memory (Multiboot memory map, type 1) below 4 GiB that holds it and its .bss, 64 KiB aligned
+; and clear of what the loader handed over (information block, command line, memory map,
+; modules, loader name) and of the image itself: it copies the file part there, adds the
+; distance to every site of the relocation table (.reloc, built by make-reloc-table.pl) in the
+; copy, and jumps to relocated_start in the copy with EAX and EBX as the loader gave them.
+; Returns (everything preserved) when there is no map or no higher place.
+MOVE_ALIGN          equ 0x10000
+FIRST_MEGABYTE      equ 0x100000
+
+move_to_top_of_memory:
+    pushad
+    cmp eax, 0x2BADB002
+    jne .stay
+    test dword [ebx], 1 << 6
+    jz .stay
+    mov [move_info], ebx
+    mov ecx, __heap_start                   ; the image with its .bss, page-aligned
+    sub ecx, __image_start
+    add ecx, MOVE_ALIGN - 1
+    and ecx, ~(MOVE_ALIGN - 1)
+    mov [move_size], ecx
+    mov dword [move_best], 0
+    mov esi, [ebx + 48]                     ; mmap_addr: entries of size (4), base, length, type
+    mov edx, esi
+    add edx, [ebx + 44]
+.entry:
+    cmp esi, edx
+    jae .chosen
+    cmp dword [esi + 20], 1
+    jne .next
+    cmp dword [esi + 8], 0
+    jne .next                               ; starts above 4 GiB
+    mov eax, [esi + 4]
+    mov edi, eax
+    add edi, [esi + 12]
+    jc .clip
+    cmp dword [esi + 16], 0
+    je .bounded
+.clip:
+    mov edi, 0 - MOVE_ALIGN                 ; as close to 4 GiB as an aligned start gets
+.bounded:
+    cmp eax, FIRST_MEGABYTE
+    jae .placed
+    mov eax, FIRST_MEGABYTE
+.placed:
+    push edx
+    push esi
+    call place_in_range
+    pop esi
+    pop edx
+.next:
+    add esi, [esi]
+    add esi, 4
+    jmp .entry
+
+.chosen:
+    mov edi, [move_best]
+    cmp edi, __image_start
+    jbe .stay
+    mov esi, __image_start
+    mov ecx, __load_end
+    sub ecx, esi
+    rep movsb
+    mov edx, [move_best]
+    sub edx, __image_start                  ; the distance, below 4 GiB
+    mov esi, __reloc_start
+.site:
+    cmp esi, __reloc_end
+    jae .enter
+    lodsd
+    mov edi, eax
+    and edi, 0x7FFFFFFF
+    add edi, [move_best]
+    test eax, eax
+    js .wide
+    add [edi], edx
+    jmp .site
+.wide:
+    add [edi], edx
+    adc dword [edi + 4], 0
+    jmp .site
+.enter:
+    mov eax, relocated_start
+    add eax, edx
+    mov [move_entry], eax
+    popad
+    jmp [move_entry]
+.stay:
+    popad
+    ret
+
+; EAX = start, EDI = end of a usable range: the highest aligned place in it that collides with
+; nothing becomes move_best if it beats it. A collision lowers the end to below what was hit.
+place_in_range:
+.try:
+    mov ecx, edi
+    sub ecx, [move_size]
+    jb .done
+    and ecx, ~(MOVE_ALIGN - 1)
+    cmp ecx, eax
+    jb .done
+    call find_collision
+    jnc .fits
+    mov edi, ebp
+    jmp .try
+.fits:
+    cmp ecx, [move_best]
+    jbe .done
+    mov [move_best], ecx
+.done:
+    ret
+
+; ECX = candidate start (move_size long). CF set, EBP = the start of what it overlaps, if it
+; overlaps the image or anything of the loader's; EAX, ECX, EDI preserved.
+find_collision:
+    push eax
+    push edi
+    mov ebx, [move_info]
+    mov esi, __image_start
+    mov edx, __heap_start
+    call overlaps
+    jc .out
+    mov esi, ebx
+    lea edx, [ebx + 128]
+    call overlaps
+    jc .out
+    test dword [ebx], 1 << 2
+    jz .no_cmdline
+    mov esi, [ebx + 16]
+    lea edx, [esi + 4096]
+    call overlaps
+    jc .out
+.no_cmdline:
+    mov esi, [ebx + 48]
+    mov edx, esi
+    add edx, [ebx + 44]
+    call overlaps
+    jc .out
+    test dword [ebx], 1 << 9
+    jz .no_name
+    mov esi, [ebx + 64]
+    lea edx, [esi + 256]
+    call overlaps
+    jc .out
+.no_name:
+    test dword [ebx], 1 << 3
+    jz .clear
+    mov edi, [ebx + 20]                     ; mods_count
+    mov ebx, [ebx + 24]                     ; mods_addr: entries of start, end, string, reserved
+    mov esi, ebx
+    mov eax, edi
+    shl eax, 4
+    lea edx, [ebx + eax]
+    call overlaps
+    jc .out
+.module:
+    test edi, edi
+    jz .clear
+    mov esi, [ebx]
+    mov edx, [ebx + 4]
+    call overlaps
+    jc .out
+    add ebx, 16
+    dec edi
+    jmp .module
+.clear:
+    clc
+.out:
+    pop edi
+    pop eax
+    ret
+
+; [ECX, ECX + move_size) against [ESI, EDX): CF and EBP = ESI when they overlap.
+overlaps:
+    cmp esi, edx
+    jae .apart
+    mov ebp, ecx
+    add ebp, [move_size]
+    cmp esi, ebp
+    jae .apart
+    cmp edx, ecx
+    jbe .apart
+    mov ebp, esi
+    stc
+    ret
+.apart:
+    clc
+    ret
 
 ; Halts with a message when CPUID does not report long mode (extended leaf 0x80000001,
 ; EDX bit 29). Every x86-64 CPU has CPUID, so its presence is not tested separately.
@@ -381,6 +582,10 @@ gdt_pointer:
     dq gdt_table
 
 align 4
+move_info:      dd 0
+move_size:      dd 0
+move_best:      dd 0
+move_entry:     dd 0
 native_boot_multiboot_magic:
     dd 0
 native_boot_multiboot_info:

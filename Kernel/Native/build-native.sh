@@ -5,9 +5,9 @@
 # Usage: build-native.sh <objdir> <kernel.o> <out.bin>
 #
 # Steps: nasm -f elf64 for boot.asm, idt.asm, plugs.asm and any other *.asm in this folder (not
-# test/); GNU ld with linker.ld (image linked at
-# 1 MiB, see there) into <objdir>/bootstage.elf (+ bootstage.map); objcopy -O binary into
-# <out.bin>. Then it checks what a Multiboot v1 loader (Multiboot Specification 0.6.96, section
+# test/); GNU ld with linker.ld (image linked at 1 MiB, see there) into <objdir>/bootstage.elf
+# (+ bootstage.map); objcopy -O binary into <out.bin>; the relocation table boot.asm moves the
+# image with, written into it by make-reloc-table.pl. Then it checks what a Multiboot v1 loader (Multiboot Specification 0.6.96, section
 # 3.1) will check or assume: the header lies 4-byte aligned within the first 8192 bytes with a
 # valid checksum, its a.out-kludge addresses match the file, and no section with file contents
 # lies outside [load_addr, load_end_addr). Any failure exits non-zero with a message.
@@ -45,12 +45,21 @@ done
 
 elf=$objdir/bootstage.elf
 # -z noexecstack / --no-warn-rwx-segments: this image has one flat RWX mapping by design; the
-# warnings that newer ld prints about it are noise here.
-ld -nostdlib -static -T "$here/linker.ld" -z max-page-size=0x1000 -z noexecstack \
-   --no-warn-rwx-segments -Map "$objdir/bootstage.map" -o "$elf" \
-   "${objects[@]}" "$kernel_obj" || die "link failed"
+# warnings that newer ld prints about it are noise here. --emit-relocs keeps the relocations
+# make-reloc-table.pl turns into the table boot.asm moves the image with.
+link() {
+    ld -nostdlib -static -T "$here/linker.ld" -z max-page-size=0x1000 -z noexecstack \
+       --no-warn-rwx-segments --emit-relocs --defsym RELOC_TABLE_BYTES="$2" \
+       -Map "$objdir/bootstage.map" -o "$1" "${objects[@]}" "$kernel_obj" || die "link failed"
+}
 
+# Twice: first to count the sites, then with that much room for the table. The room sits after
+# the code and data, so the second link moves no site.
+link "$elf" 0
+reloc_bytes=$(perl "$here/make-reloc-table.pl" "$elf") || die "relocation table failed"
+link "$elf" "$reloc_bytes"
 objcopy -O binary "$elf" "$out_bin" || die "objcopy failed"
+perl "$here/make-reloc-table.pl" "$elf" "$out_bin" || die "relocation table failed"
 
 # ---- checks -----------------------------------------------------------------------------------
 sym() {
@@ -66,7 +75,7 @@ bss_end=$(sym __bss_end)
 entry=$(sym _start)
 size=$(stat -c %s "$out_bin")
 
-[ "$image_start" -eq $((0x8000000)) ] || die "__image_start is not 0x8000000 (128 MiB)"
+[ "$image_start" -eq $((0x100000)) ] || die "__image_start is not 0x100000 (1 MiB)"
 [ "$size" -eq $((load_end - image_start)) ] ||
     die "flat image is $size bytes but __load_end - __image_start is $((load_end - image_start))"
 [ "$bss_start" -ge "$load_end" ] || die "__bss_start lies below __load_end"

@@ -16,7 +16,7 @@
 ;   0x30-0xFF  anything else (e.g. APIC spurious): plain IRETQ.
 ;
 ; Report format (first line is stable for log scrapers):
-;   !!! CPU EXCEPTION vector=0x0D error=0x0000000000000000 rip=0x... cr2=0x... rsp=0x...
+;   !!! CPU EXCEPTION vector=0x0D error=0x0000000000000000 rip=0x... image+0x... cr2=0x... rsp=0x...
 ;   followed by lines with the mnemonic, CS/SS/RFLAGS/CR3 and all general registers.
 
 bits 64
@@ -28,6 +28,7 @@ COM1            equ 0x3F8
 
 extern __fault_fixups_start
 extern __fault_fixups_end
+extern __image_start
 
 global native_idt_install
 global native_idt
@@ -214,6 +215,14 @@ exception_common:
     call native_com1_puts
     mov rax, [rbx + FR_RIP]
     call print_hex16
+    ; The image moves to the top of memory at boot: the offset is what the link map names.
+    lea rsi, [s_image]
+    call native_com1_puts
+    mov rax, [rbx + FR_RIP]
+    lea rcx, [__image_start]
+    sub rax, rcx
+    mov ecx, 8
+    call native_com1_hex
     lea rsi, [s_cr2]
     call native_com1_puts
     mov rax, cr2
@@ -422,8 +431,10 @@ native_com1_hex:
     shr rax, cl
     pop rcx
     and eax, 0xF
-    lea rax, [hex_digits + rax]
-    mov al, [rax]
+    push rbx
+    lea rbx, [hex_digits]                   ; RIP-relative: the image moves (boot.asm)
+    mov al, [rbx + rax]
+    pop rbx
     call native_com1_putc
     dec ecx
     jnz .digit
@@ -444,6 +455,7 @@ hex_digits:     db "0123456789ABCDEF"
 s_banner:       db "!!! CPU EXCEPTION vector=0x", 0
 s_error:        db " error=0x", 0
 s_rip:          db " rip=0x", 0
+s_image:        db " image+0x", 0
 s_cr2:          db " cr2=0x", 0
 s_rsp:          db " rsp=0x", 0
 s_indent:       db "    ", 0

@@ -91,7 +91,7 @@ namespace Bootstage.Image.Tests
         {
             QemuResult result = Qemu.BootKernel("panic-test=page-fault console=serial");
             Assert.Equal(255, result.ExitCode);
-            Assert.Matches(@"!!! CPU EXCEPTION vector=0x0E error=0x[0-9A-F]+ rip=0x[0-9A-F]+ cr2=0x0000000000000004", result.Serial);
+            Assert.Matches(@"!!! CPU EXCEPTION vector=0x0E error=0x[0-9A-F]+ rip=0x[0-9A-F]+ image\+0x[0-9A-F]{8} cr2=0x0000000000000004", result.Serial);
             Assert.DoesNotContain("@milestone name=done", result.Serial);
         }
 

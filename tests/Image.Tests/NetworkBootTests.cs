@@ -18,7 +18,7 @@ namespace Bootstage.Image.Tests
         public void The_image_gets_a_dhcp_lease_from_slirp_over_virtio_net()
         {
             QemuResult result = Qemu.BootKernel("console=serial", extraArguments: VirtioWithSlirp);
-            Assert.Equal("@milestone name=dhcp ip=10.0.2.15 gw=10.0.2.2 dns=10.0.2.3 mask=255.255.255.0 server=10.0.2.2", Milestone(result, "dhcp"));
+            Assert.Equal("@milestone name=dhcp ip=10.0.2.15 gw=10.0.2.2 dns=10.0.2.3 mask=255.255.255.0 server=10.0.2.2 source=dhcp", Milestone(result, "dhcp"));
             Assert.Equal(1, result.ExitCode);
         }
 

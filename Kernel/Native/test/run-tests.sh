@@ -34,9 +34,13 @@ build() {
             > "$out/$name/build.log" 2>&1 || { cat "$out/$name/build.log"; return 1; }
 }
 
-# rip_of <name> <symbol>: the symbol's address formatted as the exception report prints RIP
-rip_of() {
-    nm "$out/$1/bootstage.elf" | awk -v s="$2" '$3 == s { print toupper($1); exit }'
+# offset_of <name> <symbol>: the symbol's offset from __image_start as the exception report
+# prints it ("image+0x..."): the image moves to the top of memory at boot, so RIP itself varies.
+offset_of() {
+    local base site
+    base=$(nm "$out/$1/bootstage.elf" | awk '$3 == "__image_start" { print $1; exit }')
+    site=$(nm "$out/$1/bootstage.elf" | awk -v s="$2" '$3 == s { print $1; exit }')
+    printf '%08X' $((16#$site - 16#$base))
 }
 
 # run <name> <log> <expected status> <qemu args...> ; then the log is checked by the caller
@@ -94,7 +98,7 @@ check_fault() {
     run "$name" "$log" 255 -kernel "$out/$name/kernel.bin" || return
     expect "$name" "$log" "!!! CPU EXCEPTION vector=0x$vector "
     if [ -n "$site" ]; then
-        expect "$name" "$log" "rip=0x$(rip_of "$name" "$site")"
+        expect "$name" "$log" "image+0x$(offset_of "$name" "$site")"
     fi
 }
 check_fault standin-null 0E null_load

@@ -1,7 +1,8 @@
 ; tearimage.asm - a boot sector that misbehaves on purpose: it copies its own first 16 bytes over
-; the start of the boot stage's resident image (0x08000000, the link address in
-; Kernel/Native/linker.ld: memory the E820h map hid from it) with the BIOS's block move (INT 15h
-; AH=87h, which our INT 15h passes on to the firmware), then calls INT 13h AH=41h. The image must
+; the start of the boot stage's resident image (memory the E820h map hid from it; the test
+; writes the address, which the image reports at boot, into the destination descriptor at
+; offset 1D8h) with the BIOS's block move (INT 15h AH=87h, which our INT 15h passes on to the
+; firmware), then calls INT 13h AH=41h. The image must
 ; notice its torn canary on that call and stop with a named panic; if the call returns instead,
 ; "@survived" and exit status 3 (QEMU 7). A failed move prints "@move-failed", status 4 (QEMU 9).
 bits 16
@@ -42,14 +43,14 @@ survived: db "@survived", 13, 10, 0
 failed: db "@move-failed", 13, 10, 0
 
 ; The table INT 15h AH=87h takes: dummy, GDT (BIOS fills), source, destination, two for the BIOS.
-align 8
+times 0x1C0 - ($ - $$) db 0
 descriptors:
     dq 0
     dq 0
     dw 0xFFFF, 0x7C00           ; source: limit, base 15:0
     db 0x00, 0x93, 0x00, 0x00   ; base 23:16, access, limit 19:16/flags, base 31:24
-    dw 0xFFFF, 0x0000           ; destination: 0x08000000
-    db 0x00, 0x93, 0x00, 0x08
+    dw 0xFFFF, 0x0000           ; destination: base patched by the test
+    db 0x00, 0x93, 0x00, 0x00
     dq 0
     dq 0
 
