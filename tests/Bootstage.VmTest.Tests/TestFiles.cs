@@ -80,27 +80,47 @@ namespace Bootstage.VmTest.Tests
     public static class Recorded
     {
         public const string DhcpBoot = @"Bootstage 0.1.0 - C# network boot stage (NativeAOT, x86-64)
-info: command line: out/bootstage.bin console=serial
+info: command line: /work/main/out/bootstage.bin console=serial
 info: loader: qemu
 @milestone name=memory usable-kib=261631 free-kib=195200 heap-kib=65152 ranges=2
 @milestone name=cpu vendor=AuthenticAMD hypervisor=TCGTCGTCGTCG hv=none hv-max-leaf=0x40000001 hv-features=0x0
+@milestone name=msr-probe rdmsr=0x40000000 rdmsr-status=read rdmsr-value=0x0 wrmsr=0x6e1 wrmsr-status=fault
 @milestone name=clock source=tsc calibrated=pit tsc-mhz=2104
+info: pci 00:00.0 8086:1237 class=060000
+info: pci 00:01.0 8086:7000 class=060100
+info: pci 00:01.1 8086:7010 class=010180
+info: pci 00:01.3 8086:7113 class=068000
+info: pci 00:02.0 1234:1111 class=030000
 info: pci 00:03.0 1af4:1000 class=020000
 @milestone name=pci devices=6
 @milestone name=hyperv status=absent reason=0x1002
+info: virtio-net-c000 pci 00:03.0 io=0xc000 command=0x0107 features=0x79bf8064 accepted=0x00010020 rx-queue=256 tx-queue=256 rx-buffers=64 tx-slots=32
 @milestone name=virtio-net mac=52:54:00:12:34:56 link=up
 @milestone name=dhcp ip=10.0.2.15 gw=10.0.2.2 dns=10.0.2.3 mask=255.255.255.0 server=10.0.2.2 source=dhcp
 info: nothing left to boot: no root path, or the SAN boot stopped where the command line asked
 @milestone name=done status=0 heap-live-kib=23";
 
         public const string WrongSecret = @"Bootstage 0.1.0 - C# network boot stage (NativeAOT, x86-64)
-info: command line: out/bootstage.bin console=serial root-path=iscsi:10.0.2.2::3261:1:iqn.2026-11.org.bootstage.test:vmtest username=bootuser password=*** skip-san-boot
+info: command line: /work/main/out/bootstage.bin console=serial root-path=iscsi:10.0.2.2::3291:1:iqn.2026-12.org.bootstage.vmtest:chap username=u password=*** skip-san-boot
+info: loader: qemu
+@milestone name=memory usable-kib=261631 free-kib=195192 heap-kib=65152 ranges=3 image=0xff30000-0xffd0fff
 @milestone name=cpu vendor=AuthenticAMD hypervisor=TCGTCGTCGTCG hv=none hv-max-leaf=0x40000001 hv-features=0x0
+@milestone name=msr-probe rdmsr=0x40000000 rdmsr-status=read rdmsr-value=0x0 wrmsr=0x6e1 wrmsr-status=fault
+@milestone name=clock source=tsc calibrated=pit tsc-mhz=2588
+info: pci 00:00.0 8086:1237 class=060000
+info: pci 00:01.0 8086:7000 class=060100
+info: pci 00:01.1 8086:7010 class=010180
+info: pci 00:01.3 8086:7113 class=068000
+info: pci 00:02.0 1234:1111 class=030000
+info: pci 00:03.0 1af4:1000 class=020000
 @milestone name=pci devices=6
+@milestone name=hyperv status=absent reason=0x1002
+info: virtio-net-c000 pci 00:03.0 io=0xc000 command=0x0107 features=0x79bf8064 accepted=0x00010020 rx-queue=256 tx-queue=256 rx-buffers=64 tx-slots=32
 @milestone name=virtio-net mac=52:54:00:12:34:56 link=up
 @milestone name=dhcp ip=10.0.2.15 gw=10.0.2.2 dns=10.0.2.3 mask=255.255.255.0 server=10.0.2.2 source=dhcp
-info: san: iscsi:10.0.2.2::3261:1:iqn.2026-11.org.bootstage.test:vmtest as iqn.2026-11.org.bootstage:52-54-00-12-34-56 (CHAP)
+info: san: iscsi:10.0.2.2::3291:1:iqn.2026-12.org.bootstage.vmtest:chap as iqn.2026-11.org.bootstage:52-54-00-12-34-56 (CHAP)
 @milestone name=san status=failed reason=authentication failed
+info: nothing left to boot: no root path, or the SAN boot stopped where the command line asked
 @milestone name=done status=1 heap-live-kib=1392";
 
         /// <summary>The lines, each one second after the previous (the first at 1 s).</summary>
