@@ -95,9 +95,10 @@ namespace Bootstage.VmTest
 
         private static int SafeWidth()
         {
+            // A pseudo-terminal without a size (script(1), some CI runners) reports 0 columns.
             try
             {
-                return Console.WindowWidth;
+                return Console.WindowWidth > 0 ? Console.WindowWidth : 120;
             }
             catch (IOException)
             {
