@@ -1,7 +1,8 @@
 // Benchmark entry: `dotnet run -c Release --project bench/Bootstage.Bench -- netvsc [frames]`
 // or `... -- tcp [in-process MiB] [qemu MiB]` (the QEMU run needs ./build.sh image first),
 // or `... -- iscsi [seconds]` (our initiator beside libiscsi's iscsi-perf on one tgtd LUN),
-// or `... -- sanread [MiB] [runs]` (our image against iPXE's sanboot, read through INT 13h),
+// or `... -- sanread [MiB] [runs] [baseline image]` (our image against iPXE's sanboot, read
+// through INT 13h, and optionally against another build of ours),
 // or `... -- sanprofile [MiB] [ours|ipxe|both]` (the guest instructions of that read, by function).
 using System;
 
@@ -26,11 +27,11 @@ namespace Bootstage.Bench
                     IscsiBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 5);
                     return 0;
                 case "sanread":
-                    return SanReadBenchmark.Execute(args.Length > 1 ? int.Parse(args[1]) : 16, args.Length > 2 ? int.Parse(args[2]) : 3);
+                    return SanReadBenchmark.Execute(args.Length > 1 ? int.Parse(args[1]) : 16, args.Length > 2 ? int.Parse(args[2]) : 3, args.Length > 3 ? args[3] : null);
                 case "sanprofile":
                     return SanProfile.Execute(args.Length > 1 ? int.Parse(args[1]) : 4, args.Length > 2 ? args[2] : "both");
                 default:
-                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB] | iscsi [seconds] | sanread [MiB] [runs] | sanprofile [MiB] [ours|ipxe|both]");
+                    Console.Error.WriteLine("usage: Bootstage.Bench netvsc [frames] | tcp [in-process MiB] [qemu MiB] | iscsi [seconds] | sanread [MiB] [runs] [baseline image] | sanprofile [MiB] [ours|ipxe|both]");
                     return 2;
             }
         }

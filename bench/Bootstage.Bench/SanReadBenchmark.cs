@@ -33,9 +33,20 @@ namespace Bootstage.Bench
             public double MiBPerSecond => Bytes / IoSeconds / (1 << 20);
         }
 
-        public static int Execute(int mib, int runs)
+        /// <summary>
+        /// <paramref name="baseline"/>: another build of our image (a path), booted as a third kernel
+        /// in the same alternation, so a change is judged against the build before it under the
+        /// same load; null for ours and iPXE only.
+        /// </summary>
+        public static int Execute(int mib, int runs, string? baseline)
         {
-            return WithLun(mib, (image, target, rootPath, expectedSum) => Measure(image, target, mib, runs, rootPath, expectedSum));
+            if (baseline != null && !File.Exists(baseline))
+            {
+                Console.Error.WriteLine($"sanread: baseline image {baseline} does not exist");
+                return 2;
+            }
+
+            return WithLun(mib, (image, target, rootPath, expectedSum) => Measure(image, target, mib, runs, rootPath, expectedSum, baseline));
         }
 
         /// <summary>
@@ -91,16 +102,21 @@ namespace Bootstage.Bench
             };
         }
 
-        private static int Measure(string image, TgtdTarget target, int mib, int runs, string rootPath, string expectedSum)
+        private static int Measure(string image, TgtdTarget target, int mib, int runs, string rootPath, string expectedSum, string? baseline)
         {
             var kernels = Kernels(image, rootPath);
+            if (baseline != null)
+            {
+                kernels = kernels.Append(("base", Path.GetFullPath(baseline), kernels[0].Append)).ToArray();
+            }
+
             Console.WriteLine($"SAN boot read: {mib} MiB through INT 13h AH=42h (127 blocks a call) by the LUN's own boot program,");
             Console.WriteLine($"QEMU/TCG, virtio-net, slirp, tgtd 64 MiB LUN on 127.0.0.1:{target.Port}; {runs} alternating runs");
             // ipxe.lkrn is a symbolic link into /boot: the size is the file's.
             long ipxeSize = File.ReadAllBytes(IpxePath).Length;
             Console.WriteLine($"kernels: ours {new FileInfo(image).Length / 1024} KiB, iPXE {ipxeSize / 1024} KiB: ours/iPXE {new FileInfo(image).Length / (double)ipxeSize:F2}");
             Console.WriteLine("run  kernel   MiB/s   INT 13h s   calls   QEMU start -> boot sector s");
-            List<Run>[] results = { new List<Run>(), new List<Run>() };
+            List<Run>[] results = kernels.Select(_ => new List<Run>()).ToArray();
             for (int run = 1; run <= runs; run++)
             {
                 for (int k = 0; k < kernels.Length; k++)
@@ -126,6 +142,12 @@ namespace Bootstage.Bench
             double ipxeStart = Median(results[1].Select(r => r.StartSeconds));
             Console.WriteLine($"median  ours {oursRate:F1} MiB/s, iPXE {ipxeRate:F1} MiB/s: ours/iPXE {oursRate / ipxeRate:F2} (target >= 3)");
             Console.WriteLine($"median  QEMU start -> boot sector: ours {oursStart:F2} s, iPXE {ipxeStart:F2} s: ours/iPXE {oursStart / ipxeStart:F3} (target <= 0.1)");
+            if (baseline != null)
+            {
+                double baseRate = Median(results[2].Select(r => r.MiBPerSecond));
+                double baseStart = Median(results[2].Select(r => r.StartSeconds));
+                Console.WriteLine($"median  baseline {baseRate:F1} MiB/s (ours/baseline {oursRate / baseRate:F2}), boot sector at {baseStart:F2} s; baseline/iPXE {baseRate / ipxeRate:F2}");
+            }
             return 0;
         }
 
