@@ -243,31 +243,79 @@ memset:
 
 ; void* memcpy(void* dst /*RDI*/, const void* src /*RSI*/, ulong n /*RDX*/) - returns dst.
 ; The regions must not overlap (memmove handles overlap).
-memcpy:
-    mov rax, rdi
-    mov rcx, rdx
-    rep movsb
-    ret
-
 ; void* memmove(void* dst /*RDI*/, const void* src /*RSI*/, ulong n /*RDX*/) - returns dst.
-; Copies forward unless dst lies inside (src, src+n), where a forward copy would overwrite
-; source bytes before reading them; then it copies backward with DF set, and clears DF again.
+; Every received byte passes through here at least once (NIC buffer -> TCP ring -> caller), so it
+; moves 64 bytes per loop round in four SSE registers, then 8, then 1. Not REP MOVSB: QEMU's TCG
+; runs a REP string instruction one element per translated-block execution, so byte moves cost
+; about eight times what quadword moves do, and the 64-byte loop fewer still (bench sanprofile);
+; on real CPUs the unrolled loop is close to REP MOVSB for the packet-sized moves made here.
+; Forward copies are also right when dst lies below an overlapping src: each round loads its
+; whole block before storing it. When dst lies inside (src, src+n) a forward copy would overwrite
+; source bytes before reading them, so the copy runs backward from the end, 8 bytes then 1.
+; XMM0-XMM3 are caller-saved in this ABI; the interrupt and real-mode entries save the SSE state.
+memcpy:
 memmove:
     mov rax, rdi
-    mov rcx, rdx
     mov r8, rdi
     sub r8, rsi                             ; dst - src (unsigned)
     cmp r8, rdx
-    jb .backward                            ; 0 < dst - src < n: overlapping, dst above src
-    rep movsb
-    ret
+    jb .backward                            ; 0 <= dst - src < n: overlapping with dst at or above src
+    cmp rdx, 64
+    jb .forward8
+.forward64:
+    movdqu xmm0, [rsi]
+    movdqu xmm1, [rsi + 16]
+    movdqu xmm2, [rsi + 32]
+    movdqu xmm3, [rsi + 48]
+    movdqu [rdi], xmm0
+    movdqu [rdi + 16], xmm1
+    movdqu [rdi + 32], xmm2
+    movdqu [rdi + 48], xmm3
+    add rsi, 64
+    add rdi, 64
+    sub rdx, 64
+    cmp rdx, 64
+    jae .forward64
+.forward8:
+    cmp rdx, 8
+    jb .forward1
+    mov rcx, [rsi]
+    mov [rdi], rcx
+    add rsi, 8
+    add rdi, 8
+    sub rdx, 8
+    jmp .forward8
+.forward1:
+    test rdx, rdx
+    jz .done
+    mov cl, [rsi]
+    mov [rdi], cl
+    inc rsi
+    inc rdi
+    dec rdx
+    jmp .forward1
 .backward:
     test r8, r8
     jz .done                                ; dst == src: nothing to do
-    lea rsi, [rsi + rcx - 1]
-    lea rdi, [rdi + rcx - 1]
-    std
-    rep movsb
-    cld
+    add rsi, rdx
+    add rdi, rdx
+.backward8:
+    cmp rdx, 8
+    jb .backward1
+    sub rsi, 8
+    sub rdi, 8
+    mov rcx, [rsi]
+    mov [rdi], rcx
+    sub rdx, 8
+    jmp .backward8
+.backward1:
+    test rdx, rdx
+    jz .done
+    dec rsi
+    dec rdi
+    mov cl, [rsi]
+    mov [rdi], cl
+    dec rdx
+    jmp .backward1
 .done:
     ret

@@ -10,7 +10,7 @@ namespace Bootstage.SelfTests
 {
     internal static unsafe class CoreLibSelfTests
     {
-        public const int Count = 18;
+        public const int Count = 19;
 
         /// <summary>Runs test <paramref name="index"/>; its name is returned through <paramref name="name"/>.</summary>
         public static SelfCheck Run(int index, out string name)
@@ -36,6 +36,7 @@ namespace Bootstage.SelfTests
                 case 15: name = "Checked_arithmetic_and_division_give_exact_results"; Arithmetic(ref check); break;
                 case 16: name = "Heap_allocates_zeroed_blocks_and_reuses_freed_ones"; HeapReuse(ref check); break;
                 case 17: name = "Heap_coalesces_freed_large_blocks_into_one_run"; HeapCoalesce(ref check); break;
+                case 18: name = "Byte_moves_of_every_length_alignment_and_overlap_copy_exactly"; ByteMoves(ref check); break;
                 default: name = "unknown"; check.True(false, "no such test"); break;
             }
 
@@ -141,6 +142,51 @@ namespace Bootstage.SelfTests
             objects.AsSpan(0, 2).CopyTo(objects.AsSpan(1));
             check.True((object)objects[2] == (object)"b", "reference copy with overlap");
             check.True(!new Span<byte>(buffer).Slice(0, 4).TryCopyTo(new Span<byte>(buffer, 0, 3)), "TryCopyTo refuses a short destination");
+        }
+
+        // The image's memmove splits a move into 64-, 8- and 1-byte steps, forward or backward: every
+        // length up to two 64-byte rounds plus every tail, at every alignment of both ends, apart and
+        // overlapping by any amount up to a round and a word.
+        private static void ByteMoves(ref SelfCheck check)
+        {
+            byte[] buffer = new byte[384];
+            for (int length = 0; length <= 140 && check.Passed; length = length == 72 ? 120 : length + 1)
+            {
+                for (int from = 0; from < 8; from++)
+                {
+                    for (int to = 0; to < 8; to++)
+                    {
+                        MoveAndCheck(ref check, buffer, 8 + from, 200 + to, length);
+                    }
+                }
+
+                for (int shift = -72; shift <= 72; shift++)
+                {
+                    MoveAndCheck(ref check, buffer, 120, 120 + shift, length);
+                }
+            }
+        }
+
+        private static void MoveAndCheck(ref SelfCheck check, byte[] buffer, int from, int to, int length)
+        {
+            for (int i = 0; i < buffer.Length; i++)
+            {
+                buffer[i] = (byte)(i * 7 + 3);
+            }
+
+            buffer.AsSpan(from, length).CopyTo(buffer.AsSpan(to));
+            for (int i = 0; i < buffer.Length; i++)
+            {
+                // Inside the destination: the source's byte as it was before the move; outside: untouched.
+                int expected = i >= to && i < to + length ? (byte)((i - to + from) * 7 + 3) : (byte)(i * 7 + 3);
+                if (buffer[i] != expected)
+                {
+                    // No string formatting in the image: the case travels in the compared values.
+                    long where = ((long)from << 40) | ((long)to << 24) | ((long)length << 8);
+                    check.Equal(where | (long)expected, where | buffer[i], "moved byte (from << 40 | to << 24 | length << 8 | byte)");
+                    return;
+                }
+            }
         }
 
         private static void SpanSearch(ref SelfCheck check)
