@@ -4,6 +4,8 @@
 #   ./build.sh image   build out/bootstage.bin (multiboot), out/bootstage.iso (El Torito) and
 #                      out/bootstage.pxe (PXE network bootstrap program)
 #   ./build.sh run     build everything and boot the ISO in QEMU (TCG), serial console on this terminal
+#   ./build.sh hyperv [--profile NAME] [-- WORDS]  boot out/bootstage.bin in the emulated Hyper-V machine
+#                      (our host model on Unicorn, NIC bridged to slirp); its exit code is the image's
 #   ./build.sh test    build, run every test (native stand-ins, xunit, QEMU boots); ends with
 #                      one line "N passed, N failed[, N skipped]"
 #   ./build.sh deps    install (as root) or name the Debian packages the others need
@@ -74,6 +76,16 @@ run() {
     exec qemu-system-x86_64 -machine pc -accel tcg -m 256 -cdrom "$out/bootstage.iso" -boot d \
         -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
         -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true
+}
+
+# Boots the image in the emulated Hyper-V Gen1 machine (tests/HyperV.Machine, docs/hyperv-machine.md):
+# COM1 on stdout, the image's isa-debug-exit code as the status (124: deadline, 125: machine fault).
+hyperv() {
+    image
+    log "building the emulated Hyper-V machine (tests/HyperV.Machine)"
+    dotnet build tests/HyperV.Machine/HyperV.Machine.csproj -c Release --nologo -v quiet >"$out/hyperv-build.log" 2>&1 ||
+        { cat "$out/hyperv-build.log"; die "the emulated machine does not build"; }
+    exec dotnet tests/HyperV.Machine/bin/Release/net10.0/HyperV.Machine.dll --out "$out" "$@"
 }
 
 # Tallies a `dotnet test` (VSTest) log and prints "passed failed skipped". The per-assembly summary
@@ -174,7 +186,8 @@ test_all() {
 case "${1:-}" in
     image) image ;;
     run) run ;;
+    hyperv) shift; hyperv "$@" ;;
     test) test_all ;;
     deps) deps ;;
-    *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
