@@ -195,6 +195,30 @@ namespace Bootstage.VmTest.Tests
         }
 
         [Fact]
+        public async Task The_console_kept_for_the_report_is_capped()
+        {
+            FakeBackend backend = new FakeBackend();
+            Task<RunReport> run = Run(backend, 1, CancellationToken.None, Vm("chatty", M("cpu", 600)));
+            FakeSession session = await backend.Started.ReadAsync().AsTask().WaitAsync(HangGuard);
+            string big = new string('x', VmRunner.MaxSerialChars / 2 + 1);
+            session.Print("first " + big).Print("second " + big).Print("@milestone name=cpu vendor=x");
+
+            VmResult result = (await run.WaitAsync(HangGuard)).Results.Single();
+
+            Assert.True(result.Passed);
+            Assert.StartsWith("first ", result.Serial);
+            Assert.DoesNotContain("second ", result.Serial);
+            Assert.Contains("@milestone name=cpu vendor=x\n", result.Serial);
+            Assert.True(result.Serial.Length < VmRunner.MaxSerialChars);
+        }
+
+        [Fact]
+        public async Task Parallelism_below_one_is_refused()
+        {
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Run(new FakeBackend(), 0, CancellationToken.None, Vm("a", M("cpu", 1))));
+        }
+
+        [Fact]
         public async Task Usage_and_matrix_errors_exit_2_with_the_reason()
         {
             StringWriter error = new StringWriter();
