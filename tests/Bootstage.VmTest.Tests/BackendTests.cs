@@ -56,7 +56,7 @@ namespace Bootstage.VmTest.Tests
             Assert.Contains("contains a comma", comma.Message);
         }
 
-        [Fact]
+        [LinuxFact]
         public void Qemu_is_available_where_qemu_system_x86_64_is_on_the_path()
         {
             // The image tests (and the end-to-end test here) need it on this machine.

@@ -58,7 +58,7 @@ namespace Bootstage.VmTest.Tests
             _folder.Dispose();
         }
 
-        [Fact]
+        [LinuxFact]
         public void The_tool_boots_three_vms_against_tgtd_and_writes_junit_with_the_wrong_secret_expected_to_fail()
         {
             string image = Repository.OutFile("bootstage.bin");

@@ -23,7 +23,7 @@ namespace Bootstage.VmTest.Tests
             return events;
         }
 
-        [Fact]
+        [LinuxFact]
         public async Task Console_lines_come_in_order_and_the_exit_status_comes_last()
         {
             using VmProcess vm = VmProcess.Start("/bin/sh", new[] { "-c", "echo '@milestone name=cpu x=1'; echo 'oops' >&2; printf 'no newline'; exit 5" }, "[qemu] ");
@@ -38,7 +38,7 @@ namespace Bootstage.VmTest.Tests
             Assert.All(events, e => Assert.True(e.At <= exit.At));
         }
 
-        [Fact]
+        [LinuxFact]
         public async Task Stop_kills_the_vm_and_runs_the_clean_up()
         {
             bool cleanedUp = false;
@@ -54,7 +54,7 @@ namespace Bootstage.VmTest.Tests
             Assert.Equal(137, Assert.IsType<VmExited>(Assert.Single(rest)).ExitCode);
         }
 
-        [Fact]
+        [LinuxFact]
         public void A_program_that_is_not_there_is_a_named_error()
         {
             BackendException error = Assert.Throws<BackendException>(() => VmProcess.Start("/nonexistent/qemu-system-x86_64", Array.Empty<string>(), string.Empty));
