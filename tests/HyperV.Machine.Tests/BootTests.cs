@@ -50,5 +50,21 @@ namespace Bootstage.HyperV.Machine.Tests
             Assert.Contains("calibrated=pit", result.Milestone("clock"));
             Assert.Equal(0, MachineResult.Number(result.Milestone("pci"), "devices"));
         }
+
+        [Fact]
+        public void The_images_exit_code_is_the_machines_and_the_cli_returns_it()
+        {
+            using HyperVMachine machine = new HyperVMachine(Images.Options("console=serial panic-test=throw"));
+            MachineResult result = machine.Run(Images.Deadline);
+
+            // Panic.Fail writes 0x7E to isa-debug-exit: the machine stops there with that code.
+            Assert.True(result.Exited, result.ToString());
+            Assert.Equal(0x7E, result.ExitCode);
+            Assert.Contains("PANIC: panic-test: managed throw", result.Serial);
+
+            // The command behind ./build.sh hyperv makes that code its own status.
+            Assert.Equal(0x7E, Program.Main(new[] { "--out", Images.OutDirectory, "--", "console=serial", "panic-test=throw" }));
+            Assert.Equal(2, Program.Main(new[] { "--profile", "WS2003" }));
+        }
     }
 }
