@@ -102,12 +102,33 @@ namespace Bootstage.VmTest.Tests
         }
 
         [Fact]
-        public void The_emulated_hyperv_machine_is_a_named_placeholder()
+        public void The_emulated_hyperv_machine_gets_the_images_out_folder_its_options_and_the_command_line_word_by_word()
         {
-            IVmBackend backend = new BackendFactory().Get("hyperv-emulated");
+            VmSpec spec = Vm("emu", M("vmbus", 30), M("san-mbr", 100)) with
+            {
+                Backend = "hyperv-emulated",
+                Image = "/repo/out/bootstage.bin",
+                Nic = "synthetic",
+                CommandLine = "console=serial  skip-san-boot",
+                RootPath = "iscsi:10.0.2.2::3260:1:iqn.x:y",
+                ExtraArguments = new[] { "--profile", "WS2019" },
+            };
 
-            Assert.Equal("emulated Hyper-V machine backend (hyperv-emulated) is not available yet", backend.Unavailable);
+            Assert.Equal(
+                "/m/HyperV.Machine.dll | --out | /repo/out | --timeout | 160 | --profile | WS2019 | -- | console=serial | skip-san-boot | root-path=iscsi:10.0.2.2::3260:1:iqn.x:y",
+                Joined(EmulatedHyperVBackend.Arguments(spec, "/m/HyperV.Machine.dll")));
+            BackendException renamed = Assert.Throws<BackendException>(() => EmulatedHyperVBackend.Arguments(spec with { Image = "/repo/out/other.bin" }, "/m/HyperV.Machine.dll"));
+            Assert.Contains("loads bootstage.bin and native/bootstage.elf from an out/ folder", renamed.Message);
+        }
+
+        [Fact]
+        public void The_emulated_hyperv_machine_says_by_name_when_it_has_not_been_built()
+        {
+            IVmBackend backend = new EmulatedHyperVBackend("/nonexistent/HyperV.Machine.dll");
+
+            Assert.StartsWith("emulated Hyper-V machine backend (hyperv-emulated) is not available: build it with `dotnet build tests/HyperV.Machine -c Release`", backend.Unavailable);
             Assert.Throws<BackendException>(() => backend.Start(Vm("emu", M("cpu", 9))));
+            Assert.Contains("BOOTSTAGE_HYPERV_MACHINE", new EmulatedHyperVBackend(null).Unavailable);
         }
 
         [Fact]

@@ -178,6 +178,11 @@ namespace Bootstage.VmTest.Matrix
                     + "an ISO (and a PXE boot) carries its own command line");
             }
 
+            if (script != null && backend != "qemu")
+            {
+                throw new MatrixException($"{where}: a script is served by QEMU's TFTP server; the {backend} backend cannot serve one");
+            }
+
             if (script != null && nic == "none")
             {
                 throw new MatrixException($"{where}: a script is fetched over the network (TFTP), so it needs a NIC, not \"none\"");
@@ -206,9 +211,9 @@ namespace Bootstage.VmTest.Matrix
             }
 
             IReadOnlyList<string> extra = fields.Strings("extraArgs", where);
-            if (extra.Count > 0 && backend != "qemu")
+            if (extra.Count > 0 && backend == "hyperv")
             {
-                throw new MatrixException($"{where}: \"extraArgs\" are QEMU arguments; the {backend} backend takes none");
+                throw new MatrixException($"{where}: \"extraArgs\" are QEMU's or the emulated machine's arguments; the hyperv backend takes none");
             }
 
             List<MilestoneSpec> milestones = ParseMilestones(fields, where);
