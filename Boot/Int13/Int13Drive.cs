@@ -42,8 +42,37 @@ namespace Bootstage.Boot.Int13
 
         public ushort BootLoadSectors { get; set; }
 
+        /// <summary>Where the disk is reached, for AH=48h's device path information.</summary>
+        public Int13DevicePath Path { get; set; }
+
         internal byte[] Bounce => _bounce;
 
         internal int BounceBlocks => _bounce.Length / (int)Disk.BlockSize;
+    }
+
+    /// <summary>
+    /// The NIC's PCI location (a NIC off PCI, such as a VMBus one, has none, and AH=48h then
+    /// leaves the device path out, as iPXE does) and the SCSI LUN in its 8-byte SAM form.
+    /// </summary>
+    public readonly struct Int13DevicePath
+    {
+        public Int13DevicePath(byte bus, byte device, byte function, ulong lun)
+        {
+            OnPci = true;
+            Bus = bus;
+            Device = device;
+            Function = function;
+            Lun = lun;
+        }
+
+        public bool OnPci { get; }
+
+        public byte Bus { get; }
+
+        public byte Device { get; }
+
+        public byte Function { get; }
+
+        public ulong Lun { get; }
     }
 }

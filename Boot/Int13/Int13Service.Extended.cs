@@ -26,6 +26,14 @@ namespace Bootstage.Boot.Int13
         // bytes per sector; from 30 bytes on a device parameter table pointer (FFFF:FFFF: none).
         private const int ParametersMinimumSize = 26;
         private const int ParametersWithDpte = 30;
+
+        // Device path information (EDD 3.0 as revised by T13 D1572, the layout Linux's edd.h
+        // reads): key BEDDh at 30, its length (44, key to checksum) at 32, host bus "PCI " at
+        // 36, interface "SCSI    " at 40, interface path (bus, slot, function, channel) at 48,
+        // device path (SCSI: target id u16, LUN u64) at 56, checksum at 73 making bytes 30-73 sum to 0.
+        private const int ParametersWithDevicePath = 74;
+        private const ushort DevicePathKey = 0xBEDD;
+        private const byte DevicePathLength = 44;
         private const ushort FlagDmaTransparent = 0x01;
         private const ushort FlagChsValid = 0x02;
         private const ushort FlagRemovable = 0x04;
@@ -133,7 +141,8 @@ namespace Bootstage.Boot.Int13
                 return Int13Status.Invalid;
             }
 
-            int filled = size >= ParametersWithDpte ? ParametersWithDpte : ParametersMinimumSize;
+            int filled = size >= ParametersWithDevicePath && drive.Path.OnPci ? ParametersWithDevicePath
+                : size >= ParametersWithDpte ? ParametersWithDpte : ParametersMinimumSize;
             Span<byte> parameters = _memory.Map(address, filled);
             if (parameters.IsEmpty)
             {
@@ -156,7 +165,33 @@ namespace Bootstage.Boot.Int13
                 BinaryPrimitives.WriteUInt32LittleEndian(parameters.Slice(26), 0xFFFFFFFF);
             }
 
+            if (filled >= ParametersWithDevicePath)
+            {
+                WriteDevicePath(drive, parameters.Slice(ParametersWithDpte, ParametersWithDevicePath - ParametersWithDpte));
+            }
+
             return Int13Status.Success;
+        }
+
+        private static void WriteDevicePath(Int13Drive drive, Span<byte> path)
+        {
+            path.Clear();
+            BinaryPrimitives.WriteUInt16LittleEndian(path, DevicePathKey);
+            path[2] = DevicePathLength;
+            "PCI "u8.CopyTo(path.Slice(6));
+            "SCSI    "u8.CopyTo(path.Slice(10));
+            path[18] = drive.Path.Bus;
+            path[19] = drive.Path.Device;
+            path[20] = drive.Path.Function;
+            path[21] = 0xFF;                        // no channel: a NIC is not a dual-channel controller
+            BinaryPrimitives.WriteUInt64BigEndian(path.Slice(28), drive.Path.Lun);
+            byte sum = 0;
+            for (int i = 0; i < path.Length - 1; i++)
+            {
+                sum += path[i];
+            }
+
+            path[path.Length - 1] = (byte)(0 - sum);
         }
 
         // AH=4Bh (AL=00h terminate emulation, 01h status only): the specification packet at DS:SI.

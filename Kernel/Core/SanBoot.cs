@@ -6,6 +6,7 @@
 using System;
 using Bootstage.Boot;
 using Bootstage.Boot.Crypto;
+using Bootstage.Boot.Int13;
 using Bootstage.Boot.Iscsi;
 using Bootstage.Boot.San;
 using Bootstage.Drivers.Net;
@@ -76,7 +77,8 @@ namespace Bootstage.Kernel.Core
                 }
 
                 HookFurtherDrives(settings, netif, random, in options);
-                SanHandoff.Boot(disk, mbr, drive, in options, Describe(settings, path, netif, lease, mac, onPci, pci));
+                Int13DevicePath devicePath = onPci ? new Int13DevicePath(pci.Bus, pci.Device, pci.Function, path.LunValue) : default;
+                SanHandoff.Boot(disk, mbr, drive, devicePath, in options, Describe(settings, path, netif, lease, mac, onPci, pci));
                 return false;
             }
 

@@ -67,7 +67,7 @@ namespace Bootstage.Kernel.Core
         /// INT 19h): then the drives are unhooked unless `keep-san`. With `bios-trace` every INT
         /// 13h/15h call the loader makes is logged.
         /// </summary>
-        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, byte number, in BootOptions options, IbftDescription? ibft)
+        public static void Boot(SanDevice disk, ReadOnlySpan<byte> block0, byte number, Int13DevicePath path, in BootOptions options, IbftDescription? ibft)
         {
             s_trace = options.BiosTrace;
             bool cdrom = disk.BlockSize == ElTorito.SectorSize;
@@ -79,6 +79,7 @@ namespace Bootstage.Kernel.Core
 
             // A CD-ROM LUN boots its El Torito no-emulation image (El Torito 1.0), by default as E0h.
             Int13Drive drive = new Int13Drive(number, disk);
+            drive.Path = path;
             byte[]? image = cdrom ? LoadBootImage(disk, drive) : null;
             if (cdrom && image == null)
             {

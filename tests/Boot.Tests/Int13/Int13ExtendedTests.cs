@@ -220,5 +220,48 @@ namespace Bootstage.Boot.Tests.Int13
             BinaryPrimitives.WriteUInt16LittleEndian(rig.Memory.Map(PacketAddress, 2), 25);
             Assert.Equal(Int13Status.Invalid, rig.Invoke(PacketCall(rig, 0x48)).AH);
         }
+
+        [Fact]
+        public void A_disk_behind_a_pci_nic_describes_its_path_in_the_edd_3_device_path_information()
+        {
+            Int13Rig rig = new Int13Rig(blocks: 1 << 20);
+            rig.Drive.Path = new Int13DevicePath(0, 3, 0, 0x0001000000000000UL);
+            Span<byte> buffer = rig.Memory.Map(PacketAddress, 80);
+            buffer.Fill(0xEE);
+            BinaryPrimitives.WriteUInt16LittleEndian(buffer, 74);
+
+            Assert.False(rig.Invoke(PacketCall(rig, 0x48)).Carry);
+
+            Assert.Equal(74, BinaryPrimitives.ReadUInt16LittleEndian(buffer));
+            Assert.Equal(0xBEDD, BinaryPrimitives.ReadUInt16LittleEndian(buffer.Slice(30)));
+            Assert.Equal(44, buffer[32]);
+            Assert.Equal("PCI ", System.Text.Encoding.ASCII.GetString(buffer.Slice(36, 4)));
+            Assert.Equal("SCSI    ", System.Text.Encoding.ASCII.GetString(buffer.Slice(40, 8)));
+            Assert.Equal(new byte[] { 0, 3, 0, 0xFF }, buffer.Slice(48, 4).ToArray());
+            Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(buffer.Slice(56)));
+            Assert.Equal(new byte[] { 0, 1, 0, 0, 0, 0, 0, 0 }, buffer.Slice(58, 8).ToArray());
+            byte sum = 0;
+            foreach (byte b in buffer.Slice(30, 44))
+            {
+                sum += b;
+            }
+
+            Assert.Equal(0, sum);
+            Assert.Equal(0xEE, buffer[74]);
+        }
+
+        [Fact]
+        public void Without_a_pci_path_a_74_byte_buffer_gets_the_30_byte_form()
+        {
+            Int13Rig rig = new Int13Rig();
+            Span<byte> buffer = rig.Memory.Map(PacketAddress, 80);
+            buffer.Fill(0xEE);
+            BinaryPrimitives.WriteUInt16LittleEndian(buffer, 74);
+
+            Assert.False(rig.Invoke(PacketCall(rig, 0x48)).Carry);
+
+            Assert.Equal(30, BinaryPrimitives.ReadUInt16LittleEndian(buffer));
+            Assert.Equal(0xEE, buffer[30]);
+        }
     }
 }
