@@ -14,6 +14,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Text.RegularExpressions;
 using System.Threading;
 
 namespace Bootstage.Bench
@@ -92,10 +93,16 @@ namespace Bootstage.Bench
                     return null;
                 }
 
+                // The image moves itself at boot to the top of memory below 4 GiB; its memory milestone
+                // says where (image=0xSTART-0xEND), so its addresses map back to the ELF's link addresses.
+                Match moved = Regex.Match(boot.Serial, @"image=0x([0-9a-f]+)-0x([0-9a-f]+)");
+                ulong start = moved.Success ? ulong.Parse(moved.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture) : 0;
+                ulong end = moved.Success ? ulong.Parse(moved.Groups[2].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture) : 0;
                 Dictionary<string, long> profile = new Dictionary<string, long>();
                 foreach (KeyValuePair<ulong, long> entry in executed)
                 {
-                    string name = entry.Key >= BootSector && entry.Key < ReaderEnd ? "(the boot program)" : symbols.Name(entry.Key);
+                    ulong pc = entry.Key >= start && entry.Key <= end && moved.Success ? entry.Key - start + symbols.LinkBase : entry.Key;
+                    string name = entry.Key >= BootSector && entry.Key < ReaderEnd ? "(the boot program)" : symbols.Name(pc);
                     profile[name] = profile.GetValueOrDefault(name) + entry.Value;
                 }
 
@@ -169,6 +176,9 @@ namespace Bootstage.Bench
         private sealed class Symbols
         {
             public static readonly Symbols None = new Symbols(Array.Empty<ulong>(), Array.Empty<string>());
+
+            /// <summary>Where the image's first byte is linked: its lowest symbol's 64 KiB block.</summary>
+            public ulong LinkBase => _addresses.Length > 0 ? _addresses[0] & ~0xFFFFUL : 0;
 
             private readonly ulong[] _addresses;
             private readonly string[] _names;
