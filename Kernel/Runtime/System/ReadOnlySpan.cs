@@ -21,6 +21,8 @@ namespace System
             _length = array.Length;
         }
 
+        // Inlined: constructed per packet field (bench sanprofile showed the call as its own line).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ReadOnlySpan(T[] array, int start, int length)
         {
             if (array == null)

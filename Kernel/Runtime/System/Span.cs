@@ -22,6 +22,8 @@ namespace System
             _length = array.Length;
         }
 
+        // Inlined: constructed per packet field (bench sanprofile showed the call as its own line).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Span(T[] array, int start, int length)
         {
             if (array == null)

@@ -1,5 +1,9 @@
 // BinaryPrimitives: explicit-endianness reads and writes, with .NET's exact signatures.
-// x86-64 is little-endian, so the LittleEndian forms are plain unaligned accesses.
+// x86-64 is little-endian, so the LittleEndian forms are plain unaligned accesses. The byte swaps
+// are marked [Intrinsic] as in .NET, so the code generator emits BSWAP/ROL inline instead of a
+// call to the shifts below (which stay as the fallback): every header field on the packet path
+// goes through them (bench sanprofile showed the call as its own line).
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace System.Buffers.Binary
@@ -8,10 +12,14 @@ namespace System.Buffers.Binary
     {
         public static byte ReverseEndianness(byte value) => value;
 
+        [Intrinsic]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ushort ReverseEndianness(ushort value) => (ushort)((value >> 8) | (value << 8));
 
         public static short ReverseEndianness(short value) => (short)ReverseEndianness((ushort)value);
 
+        [Intrinsic]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static uint ReverseEndianness(uint value)
         {
             return (value >> 24) | ((value >> 8) & 0x0000FF00u) | ((value << 8) & 0x00FF0000u) | (value << 24);
@@ -19,6 +27,8 @@ namespace System.Buffers.Binary
 
         public static int ReverseEndianness(int value) => (int)ReverseEndianness((uint)value);
 
+        [Intrinsic]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong ReverseEndianness(ulong value)
         {
             return ((ulong)ReverseEndianness((uint)value) << 32) | ReverseEndianness((uint)(value >> 32));
