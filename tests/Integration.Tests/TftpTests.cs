@@ -12,7 +12,15 @@ using Bootstage.Net.Tftp;
 
 namespace Bootstage.Integration.Tests
 {
-    public sealed class TftpTests : IClassFixture<TftpServer>
+    /// <summary>dnsmasq's TFTP port is fixed (69): every class that uses it shares one server and runs alone.</summary>
+    [CollectionDefinition(Name)]
+    public sealed class TftpServerCollection : ICollectionFixture<TftpServer>
+    {
+        public const string Name = "dnsmasq TFTP";
+    }
+
+    [Collection(TftpServerCollection.Name)]
+    public sealed class TftpTests
     {
         private static readonly byte[] Mac = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 };
         private static readonly Ipv4Address Server = new Ipv4Address(127, 0, 0, 2);
