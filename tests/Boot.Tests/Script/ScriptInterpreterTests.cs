@@ -171,8 +171,9 @@ namespace Bootstage.Boot.Tests.Script
             host.DhcpResults.Enqueue(ScriptStatus.DhcpFailed);
             host.DhcpResults.Enqueue(ScriptStatus.DhcpFailed);
             host.DhcpResults.Enqueue(ScriptStatus.Success);
-            Run("#!ipxe\n:retry\ndhcp || goto wait\ngoto done\n:wait\nsleep 1\ngoto retry\n:done\necho up\n", host, out ScriptStatus status);
+            ScriptInterpreter interpreter = Run("#!ipxe\n:retry\ndhcp || goto wait\ngoto done\n:wait\nsleep 1\ngoto retry\n:done\necho up\n", host, out ScriptStatus status);
             Assert.Equal(ScriptStatus.Success, status);
+            Assert.Equal(6 + 5 + 5, interpreter.LinesRun);
             Assert.Equal(new[] { "dhcp", "sleep 1000", "dhcp", "sleep 1000", "dhcp", "echo up\\n" }, host.Calls);
         }
 
