@@ -66,5 +66,39 @@ namespace Bootstage.HyperV.Machine.Tests
             Assert.Equal(0x7E, Program.Main(new[] { "--out", Images.OutDirectory, "--", "console=serial", "panic-test=throw" }));
             Assert.Equal(2, Program.Main(new[] { "--profile", "WS2003" }));
         }
+
+        [Fact]
+        public void A_cpu_exception_of_the_image_is_reported_with_its_vector_and_place()
+        {
+            // Unicorn does not deliver exceptions through the guest's IDT; the machine names them instead of hanging.
+            using HyperVMachine machine = new HyperVMachine(Images.Options("console=serial panic-test=page-fault"));
+            MachineResult result = machine.Run(Images.Deadline);
+
+            Assert.False(result.Exited, result.ToString());
+            Assert.StartsWith("CPU exception or interrupt 14 at ", result.StopReason);
+            Assert.Contains("cr2=0x4)", result.StopReason);
+        }
+
+        [Fact]
+        public void Stop_ends_the_run_where_it_is_asked_and_a_passed_deadline_is_named()
+        {
+            using HyperVMachine machine = new HyperVMachine(Images.Options("console=serial skip-san-boot"));
+            machine.OnSerialLine = line =>
+            {
+                if (line.Contains("@milestone name=cpu", StringComparison.Ordinal))
+                {
+                    machine.Stop();
+                }
+            };
+            MachineResult stopped = machine.Run(Images.Deadline);
+            Assert.Equal("stopped", stopped.StopReason);
+            Assert.NotNull(stopped.Milestone("cpu"));
+            Assert.Null(stopped.Milestone("clock"));
+
+            using HyperVMachine late = new HyperVMachine(Images.Options("console=serial skip-san-boot"));
+            MachineResult result = late.Run(TimeSpan.FromTicks(1));
+            Assert.Equal("deadline", result.StopReason);
+            Assert.Null(result.ExitCode);
+        }
     }
 }
