@@ -1,9 +1,10 @@
 // Debian's Linux boots from an iSCSI LUN through our INT 13h and finds its iSCSI boot parameters
 // in our iBFT. The LUN is a FAT disk made here: SYSLINUX, Debian's kernel and an initramfs of
-// busybox-static plus iscsi_boot_sysfs.ko and iscsi_ibft.ko from the same kernel package
+// busybox-static plus iscsi_boot_sysfs.ko, iscsi_ibft.ko and edd.ko from the same kernel package
 // (fetched and unpacked by fetch-debian-kernel.sh, not installed). The initramfs's init loads
-// the two modules and prints /sys/firmware/ibft and the firmware memory map Linux was given
-// (/sys/firmware/memmap: the E820h map the loader read through our INT 15h); the test holds them
+// the three modules and prints /sys/firmware/ibft and the firmware memory map Linux was given
+// (/sys/firmware/memmap: the E820h map the loader read through our INT 15h) and what its setup
+// code learnt from our INT 13h AH=48h (/sys/firmware/edd); the test holds them
 // against what it configured and against the ranges the image says it keeps. The target asks for
 // CHAP, and in the mutual case proves itself too, so the login and the iBFT's CHAP fields are
 // exercised both ways.
@@ -34,9 +35,13 @@ namespace Bootstage.Image.Tests.Linux
             mount -t sysfs sysfs /sys
             insmod /iscsi_boot_sysfs.ko
             insmod /iscsi_ibft.ko
+            insmod /edd.ko
             echo "@linux-init modules=loaded"
             for f in /sys/firmware/ibft/*/*; do
                 [ -f "$f" ] && echo "@ibft ${f#/sys/firmware/ibft/}=$(cat "$f")"
+            done
+            for f in /sys/firmware/edd/int13_dev80/host_bus /sys/firmware/edd/int13_dev80/interface /sys/firmware/edd/int13_dev80/sectors; do
+                [ -f "$f" ] && echo "@edd ${f##*/}=$(cat "$f")"
             done
             for d in /sys/firmware/memmap/*; do
                 echo "@memmap $(cat $d/start) $(cat $d/end) $(cat $d/type)"
@@ -77,6 +82,7 @@ namespace Bootstage.Image.Tests.Linux
             archive.AddFile("init", Encoding.ASCII.GetBytes(Init.Replace("\r", string.Empty)), executable: true);
             archive.AddFile("iscsi_boot_sysfs.ko", File.ReadAllBytes(Path.Combine(kernel, "iscsi_boot_sysfs.ko")));
             archive.AddFile("iscsi_ibft.ko", File.ReadAllBytes(Path.Combine(kernel, "iscsi_ibft.ko")));
+            archive.AddFile("edd.ko", File.ReadAllBytes(Path.Combine(kernel, "edd.ko")));
             return archive.ToArray();
         }
 
@@ -171,6 +177,13 @@ namespace Bootstage.Image.Tests.Linux
                 // Origin 3 (DHCP) and the server slirp's DHCP answered from.
                 Assert.Equal("3", ibft["ethernet0/origin"]);
                 Assert.Equal("10.0.2.2", ibft["ethernet0/dhcp"]);
+
+                // Linux's setup code asked our INT 13h for EDD (AH=48h) before it started: the disk
+                // is SCSI behind the PCI NIC 00:03.0, and as big as the LUN.
+                // (Linux reads the LUN's SAM bytes 00 01 as a little-endian number: 256, as with iPXE.)
+                Assert.Matches(@"@edd host_bus=PCI\s+00:03\.0\s+channel: 255", result.Serial);
+                Assert.Matches(@"@edd interface=SCSI\s+id: 0\s+lun: 256", result.Serial);
+                Assert.Contains($"@edd sectors={(48 << 20) / 512}", result.Serial);
 
                 // Everything the image keeps resident must be outside every range Linux calls RAM.
                 Match kept = Regex.Match(result.Serial, @"@milestone name=san-boot drive=0x80 .* image=(0x[0-9a-f]+)-(0x[0-9a-f]+) pages=(0x[0-9a-f]+)-(0x[0-9a-f]+)");

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# fetch-debian-kernel.sh DIR - puts Debian's kernel, the two iBFT modules built with it and a
-# static busybox in DIR, for the Linux-on-a-LUN image test. The packages are fetched with
+# fetch-debian-kernel.sh DIR - puts Debian's kernel, the two iBFT modules and the EDD module
+# built with it and a static busybox in DIR, for the Linux-on-a-LUN image test. The packages are fetched with
 # `apt-get download` and unpacked with `dpkg-deb -x`; nothing is installed. Idempotent: a DIR
 # that already holds them (DIR/ready) is left as it is.
 #
-#   DIR/vmlinuz  DIR/iscsi_boot_sysfs.ko  DIR/iscsi_ibft.ko  DIR/busybox  DIR/version
+#   DIR/vmlinuz  DIR/iscsi_boot_sysfs.ko  DIR/iscsi_ibft.ko  DIR/edd.ko  DIR/busybox  DIR/version
 set -euo pipefail
 dir=${1:?usage: fetch-debian-kernel.sh DIR}
-[ -f "$dir/ready" ] && exit 0
+[ -f "$dir/ready" ] && [ -f "$dir/edd.ko" ] && exit 0
 mkdir -p "$dir"
 work=$(mktemp -d "$dir/fetch.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -31,6 +31,7 @@ modules=$work/root/lib/modules/$version/kernel
 install -m 0644 "$work/root/boot/vmlinuz-$version" "$dir/vmlinuz"
 install -m 0644 "$modules/drivers/scsi/iscsi_boot_sysfs.ko" "$dir/iscsi_boot_sysfs.ko"
 install -m 0644 "$modules/drivers/firmware/iscsi_ibft.ko" "$dir/iscsi_ibft.ko"
+install -m 0644 "$modules/drivers/firmware/edd.ko" "$dir/edd.ko"
 install -m 0755 "$work/root/bin/busybox" "$dir/busybox"
 echo "$version" >"$dir/version"
 touch "$dir/ready"
