@@ -127,6 +127,24 @@ namespace Bootstage.HyperV.Machine
             }
         }
 
+        /// <summary>One code hook over the image's loaded range (at its run address) that counts each instruction.</summary>
+        private void AddProfileHook(IntPtr engine)
+        {
+            ulong start = _symbols["__image_start"];
+            ulong end = _symbols["__load_end"];
+            Profile = new InstructionProfile(start, end - start);
+            delegate* unmanaged<IntPtr, ulong, uint, IntPtr, void> code = &OnProfiledInstruction;
+            Unicorn.Check(Unicorn.HookAdd(engine, out nuint hook, Unicorn.HookCode, code, GCHandle.ToIntPtr(_self), start + Relocation, end + Relocation - 1), "hook profile");
+            _hooks.Add(hook);
+        }
+
+        [UnmanagedCallersOnly]
+        private static void OnProfiledInstruction(IntPtr engine, ulong address, uint size, IntPtr self)
+        {
+            HyperVMachine machine = From(self);
+            machine.Profile!.Count(address - machine.Relocation - machine.Profile.LinkStart);
+        }
+
         private void ExpectCode(string symbol, byte[] expected)
         {
             if (!_ram.Slice(_symbols[symbol] + Relocation, expected.Length).SequenceEqual(expected))

@@ -82,6 +82,9 @@ namespace Bootstage.HyperV.Machine
 
         public ulong InfoAddress { get; }
 
+        /// <summary>Instructions executed per image address, when MachineOptions.ProfileInstructions asked for them.</summary>
+        public InstructionProfile? Profile { get; private set; }
+
         /// <summary>How far the image moved itself from its link address (0 if it runs where it was linked).</summary>
         public ulong Relocation { get; private set; }
 
@@ -146,6 +149,11 @@ namespace Bootstage.HyperV.Machine
             handOver.Apply(_engine64);
             AddPortAndCpuidHooks(_engine64);
             AddCodeHooks(_engine64);
+            if (_options.ProfileInstructions)
+            {
+                AddProfileHook(_engine64);
+            }
+
             ulong rip = handOver.LongModeEntry;
             while (true)
             {

@@ -20,12 +20,15 @@ namespace Bootstage.HyperV.Machine
 
         private readonly Dictionary<string, ulong> _byName = new();
         private readonly ulong[] _sortedAddresses;
+        private readonly string[] _sortedNames;
 
         private ImageSymbols(Dictionary<string, ulong> byName)
         {
             _byName = byName;
             // Function boundaries: nasm's local labels (name.local) lie inside their function.
-            _sortedAddresses = byName.Where(s => !s.Key.Contains('.')).Select(s => s.Value).Distinct().OrderBy(a => a).ToArray();
+            KeyValuePair<string, ulong>[] functions = byName.Where(s => !s.Key.Contains('.')).OrderBy(s => s.Value).ThenBy(s => s.Key, StringComparer.Ordinal).ToArray();
+            _sortedAddresses = functions.Select(s => s.Value).ToArray();
+            _sortedNames = functions.Select(s => s.Key).ToArray();
         }
 
         /// <summary>Every named symbol with its address (the last of several with one name wins; names are unique here).</summary>
@@ -96,7 +99,33 @@ namespace Bootstage.HyperV.Machine
                 index = ~index;
             }
 
+            // With several symbols at one address the search may land on any of them; go to the first.
+            while (index > 0 && index < _sortedAddresses.Length && _sortedAddresses[index - 1] > address)
+            {
+                index--;
+            }
+
             return index < _sortedAddresses.Length ? _sortedAddresses[index] : ulong.MaxValue;
+        }
+
+        /// <summary>The function symbol at or below a link address (the last one named there), or its hex form.</summary>
+        public string FunctionAt(ulong address)
+        {
+            int index = Array.BinarySearch(_sortedAddresses, address);
+            if (index < 0)
+            {
+                index = ~index - 1;
+            }
+            else
+            {
+                // Several symbols at one address: take the last, as the search may land on any of them.
+                while (index + 1 < _sortedAddresses.Length && _sortedAddresses[index + 1] == address)
+                {
+                    index++;
+                }
+            }
+
+            return index >= 0 ? _sortedNames[index] : $"0x{address:X}";
         }
 
         /// <summary>The symbol at or below <paramref name="address"/> (for reports of where the guest was).</summary>

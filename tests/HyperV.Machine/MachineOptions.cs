@@ -36,6 +36,9 @@ namespace Bootstage.HyperV.Machine
 
         public Guid NicInstance { get; init; } = new Guid("5e2c9a41-7d3b-4f06-9a1e-0c8b7d6f4a21");
 
+        /// <summary>Count every instruction executed in the image, by address (HyperVMachine.Profile); slow.</summary>
+        public bool ProfileInstructions { get; init; }
+
         /// <summary>Each COM1 byte as it leaves (the console of `./build.sh hyperv`).</summary>
         public Action<byte>? SerialEcho { get; init; }
 

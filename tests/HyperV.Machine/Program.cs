@@ -2,6 +2,7 @@
 // the emulated Hyper-V machine with COM1 on stdout and the image's exit code (isa-debug-exit) as
 // the process's status. The synthetic NIC reaches libslirp, so a root-path on the host's loopback
 // is 10.0.2.2 to the image. Exit status 124 when the deadline passes, 125 for a machine fault.
+// --profile-top N prints the N functions of the image that executed the most instructions.
 using System;
 using System.IO;
 using Bootstage.HyperV.HostModel;
@@ -17,6 +18,7 @@ namespace Bootstage.HyperV.Machine
             string outDirectory = "out";
             int seconds = 120;
             string commandLine = "console=serial";
+            int profileTop = 0;
             for (int i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -32,6 +34,9 @@ namespace Bootstage.HyperV.Machine
                     case "--out" when i + 1 < args.Length:
                         outDirectory = args[++i];
                         break;
+                    case "--profile-top" when i + 1 < args.Length:
+                        profileTop = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+                        break;
                     case "--timeout" when i + 1 < args.Length:
                         seconds = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
                         break;
@@ -40,7 +45,7 @@ namespace Bootstage.HyperV.Machine
                         i = args.Length;
                         break;
                     default:
-                        Console.Error.WriteLine("usage: HyperV.Machine [--profile NAME] [--out DIR] [--timeout SECONDS] [-- kernel command line words]");
+                        Console.Error.WriteLine("usage: HyperV.Machine [--profile NAME] [--out DIR] [--timeout SECONDS] [--profile-top N] [-- kernel command line words]");
                         return 2;
                 }
             }
@@ -55,6 +60,7 @@ namespace Bootstage.HyperV.Machine
                 CommandLine = commandLine,
                 Profile = profile,
                 Network = network,
+                ProfileInstructions = profileTop > 0,
                 SerialEcho = b =>
                 {
                     stdout.WriteByte(b);
@@ -66,6 +72,16 @@ namespace Bootstage.HyperV.Machine
             });
             MachineResult result = machine.Run(TimeSpan.FromSeconds(seconds));
             stdout.Flush();
+            if (machine.Profile is InstructionProfile counts)
+            {
+                long total = counts.TotalInstructions;
+                Console.Error.WriteLine($"hyperv: {total} instructions executed in the image; the top {profileTop} functions:");
+                foreach ((string function, long instructions) in counts.Top(machine.Symbols, profileTop))
+                {
+                    Console.Error.WriteLine($"{instructions,14} {100.0 * instructions / Math.Max(1, total),6:F2}%  {function}");
+                }
+            }
+
             Console.Error.WriteLine($"hyperv: {profile}: stopped ({result.StopReason}) after {result.Elapsed.TotalSeconds:F2} s");
             return result.StopReason switch
             {
