@@ -8,6 +8,7 @@ using System.Text;
 using System.Threading;
 using Bootstage.Net;
 using Bootstage.Net.Http;
+using Bootstage.Net.Slirp;
 
 namespace Bootstage.Integration.Tests
 {
@@ -135,6 +136,26 @@ namespace Bootstage.Integration.Tests
             var (client, _) = Fetch(response);
             Assert.Equal(HttpState.Failed, client.State);
             Assert.Equal(expected, client.Failure);
+        }
+
+        [Fact]
+        public void A_server_that_accepts_and_never_answers_times_out()
+        {
+            using TcpListener listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            using SlirpNetwork slirp = new SlirpNetwork();
+            NetInterface netif = new NetInterface(new SlirpNetDevice(slirp, new byte[] { 0x52, 0x54, 0, 0x12, 0x34, 0x5C }), new WallClock());
+            netif.Configure(new Ipv4Address(10, 0, 2, 15), new Ipv4Address(255, 255, 255, 0), new Ipv4Address(10, 0, 2, 2), new Ipv4Address(10, 0, 2, 3));
+            HttpClient client = new HttpClient(netif, 5, idleTimeoutMs: 300);
+            Assert.True(client.Start(Encoding.ASCII.GetBytes("http://127.0.0.1:" + ((IPEndPoint)listener.LocalEndpoint).Port + "/"), new DownloadBuffer(16)));
+            System.Diagnostics.Stopwatch limit = System.Diagnostics.Stopwatch.StartNew();
+            while (!client.IsDone && limit.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                netif.Poll();
+                client.Poll();
+            }
+
+            Assert.Equal(HttpFailure.TimedOut, client.Failure);
         }
 
         [Fact]

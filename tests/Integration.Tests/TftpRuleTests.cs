@@ -190,6 +190,15 @@ namespace Bootstage.Integration.Tests
         }
 
         [Fact]
+        public void A_file_name_too_long_for_a_request_is_refused_before_sending()
+        {
+            Assert.False(_client.Start(new Ipv4Address(127, 0, 0, 2), new byte[TftpClient.MaxFileName + 1], new DownloadBuffer(16), port: ListenPort));
+            Assert.Equal(TftpFailure.BadRequest, _client.Failure);
+            Assert.False(_client.Start(new Ipv4Address(127, 0, 0, 2), "a\0b"u8, new DownloadBuffer(16), port: ListenPort));
+            Assert.Equal(TftpFailure.BadRequest, _client.Failure);
+        }
+
+        [Fact]
         public void A_server_error_ends_the_transfer_with_its_code_and_message()
         {
             Start(0, new DownloadBuffer(16));
