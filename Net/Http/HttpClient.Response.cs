@@ -173,47 +173,33 @@ namespace Bootstage.Net.Http
             }
         }
 
-        // HTTP-version SP 3DIGIT SP [reason-phrase]
         private void StatusLine(ReadOnlySpan<byte> line)
         {
-            if (line.Length < 12 || !line.StartsWith("HTTP/1."u8) || line[8] != (byte)' ' || (line.Length > 12 && line[12] != (byte)' '))
+            HttpStatusLine status = new HttpStatusLine(line);
+            if (!status.IsValid)
             {
                 Fail(HttpFailure.BadResponse);
                 return;
             }
 
-            int code = 0;
-            for (int i = 9; i < 12; i++)
-            {
-                if (line[i] < (byte)'0' || line[i] > (byte)'9')
-                {
-                    Fail(HttpFailure.BadResponse);
-                    return;
-                }
-
-                code = code * 10 + (line[i] - '0');
-            }
-
-            StatusCode = code;
-            ReadOnlySpan<byte> reason = line.Length > 13 ? line.Slice(13) : default;
+            StatusCode = status.Code;
+            ReadOnlySpan<byte> reason = status.Reason;
             _reasonLength = reason.Length < MaxReason ? reason.Length : MaxReason;
             reason.Slice(0, _reasonLength).CopyTo(_reason);
             _phase = Phase.Headers;
         }
 
-        // field-name ":" OWS field-value OWS; names compare without regard to case.
         private void HeaderField(ReadOnlySpan<byte> line)
         {
-            int colon = line.IndexOf((byte)':');
-            if (line[0] == (byte)' ' || line[0] == (byte)'\t' || colon <= 0)
+            HttpField field = new HttpField(line);
+            if (!field.IsValid)
             {
                 Fail(HttpFailure.BadResponse);
                 return;
             }
 
-            ReadOnlySpan<byte> name = line.Slice(0, colon);
-            ReadOnlySpan<byte> value = Trim(line.Slice(colon + 1));
-            if (HttpUrl.EqualsIgnoringCase(name, "content-length"u8))
+            ReadOnlySpan<byte> value = field.Value;
+            if (field.Is("content-length"u8))
             {
                 if (!TryParseDecimal(value, out ulong length) || (ContentLength >= 0 && (ulong)ContentLength != length))
                 {
@@ -223,12 +209,12 @@ namespace Bootstage.Net.Http
 
                 ContentLength = (long)length;
             }
-            else if (HttpUrl.EqualsIgnoringCase(name, "transfer-encoding"u8))
+            else if (field.Is("transfer-encoding"u8))
             {
                 // Codings are applied in order; chunked must come last (RFC 9112 §6.1). Anything
                 // else (gzip, ...) we cannot decode.
                 int comma = value.LastIndexOf((byte)',');
-                ReadOnlySpan<byte> last = Trim(comma >= 0 ? value.Slice(comma + 1) : value);
+                ReadOnlySpan<byte> last = HttpField.TrimWhitespace(comma >= 0 ? value.Slice(comma + 1) : value);
                 if (!HttpUrl.EqualsIgnoringCase(last, "chunked"u8) || (comma >= 0 && !OnlyChunkedOrIdentity(value.Slice(0, comma))))
                 {
                     Fail(HttpFailure.UnsupportedCoding);
@@ -237,7 +223,7 @@ namespace Bootstage.Net.Http
 
                 _chunked = true;
             }
-            else if (HttpUrl.EqualsIgnoringCase(name, "location"u8))
+            else if (field.Is("location"u8))
             {
                 int length = value.Length < MaxUrlLength ? value.Length : MaxUrlLength;
                 value.Slice(0, length).CopyTo(_location);
@@ -250,7 +236,7 @@ namespace Bootstage.Net.Http
             while (codings.Length > 0)
             {
                 int comma = codings.IndexOf((byte)',');
-                ReadOnlySpan<byte> coding = Trim(comma >= 0 ? codings.Slice(0, comma) : codings);
+                ReadOnlySpan<byte> coding = HttpField.TrimWhitespace(comma >= 0 ? codings.Slice(0, comma) : codings);
                 if (!HttpUrl.EqualsIgnoringCase(coding, "identity"u8))
                 {
                     return false;
@@ -383,23 +369,6 @@ namespace Bootstage.Net.Http
             }
 
             return true;
-        }
-
-        private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> text)
-        {
-            int start = 0;
-            int end = text.Length;
-            while (start < end && (text[start] == (byte)' ' || text[start] == (byte)'\t'))
-            {
-                start++;
-            }
-
-            while (end > start && (text[end - 1] == (byte)' ' || text[end - 1] == (byte)'\t'))
-            {
-                end--;
-            }
-
-            return text.Slice(start, end - start);
         }
     }
 }
