@@ -72,27 +72,12 @@ namespace Bootstage.Boot.San
         /// <summary><paramref name="systemUuid"/>: the SMBIOS UUID as stored (16 bytes), or empty.</summary>
         public SanSettingsStatus Resolve(KernelCommandLine commandLine, SanDhcpValues dhcp, ReadOnlySpan<byte> mac, ReadOnlySpan<byte> systemUuid = default)
         {
-            ReadOnlySpan<byte> rootPath = Pick(commandLine, "root-path"u8, dhcp.RootPath);
-            if (rootPath.IsEmpty)
+            SanSettingsStatus status = SetRootPath(Pick(commandLine, "root-path"u8, dhcp.RootPath));
+            if (status != SanSettingsStatus.Ok)
             {
-                return SanSettingsStatus.NoRootPath;
+                return status;
             }
 
-            if (rootPath.Length > _rootPath.Length)
-            {
-                RootPathError = RootPathStatus.MissingField;
-                return SanSettingsStatus.BadRootPath;
-            }
-
-            rootPath.CopyTo(_rootPath);
-            _rootPathLength = rootPath.Length;
-            RootPathError = IscsiRootPath.TryParse(RootPath, out IscsiRootPath parsed);
-            if (RootPathError != RootPathStatus.Ok)
-            {
-                return SanSettingsStatus.BadRootPath;
-            }
-
-            Options.TargetName = parsed.TargetName.ToArray();
             Span<byte> name = stackalloc byte[256];
             ReadOnlySpan<byte> configured = Pick(commandLine, "initiator-iqn"u8, dhcp.InitiatorIqn);
             if (!configured.IsEmpty && !InitiatorName.IsValid(configured))
@@ -135,6 +120,24 @@ namespace Bootstage.Boot.San
         /// </summary>
         public SanSettingsStatus ResolveHook(ReadOnlySpan<byte> rootPath, SanSettings boot)
         {
+            SanSettingsStatus status = SetRootPath(rootPath);
+            if (status != SanSettingsStatus.Ok)
+            {
+                return status;
+            }
+
+            Options.InitiatorName = boot.Options.InitiatorName;
+            Options.Username = boot.Options.Username;
+            Options.Password = boot.Options.Password;
+            Options.ReverseUsername = boot.Options.ReverseUsername;
+            Options.ReversePassword = boot.Options.ReversePassword;
+            Retries = boot.Retries;
+            return SanSettingsStatus.Ok;
+        }
+
+        // Keeps a copy of the root path and takes the target name from it.
+        private SanSettingsStatus SetRootPath(ReadOnlySpan<byte> rootPath)
+        {
             if (rootPath.IsEmpty)
             {
                 return SanSettingsStatus.NoRootPath;
@@ -155,12 +158,6 @@ namespace Bootstage.Boot.San
             }
 
             Options.TargetName = parsed.TargetName.ToArray();
-            Options.InitiatorName = boot.Options.InitiatorName;
-            Options.Username = boot.Options.Username;
-            Options.Password = boot.Options.Password;
-            Options.ReverseUsername = boot.Options.ReverseUsername;
-            Options.ReversePassword = boot.Options.ReversePassword;
-            Retries = boot.Retries;
             return SanSettingsStatus.Ok;
         }
 

@@ -6,12 +6,7 @@ using Bootstage.Drivers.HyperV.Hypervisor;
 using Bootstage.Drivers.HyperV.NetVsc;
 using Bootstage.Drivers.HyperV.VmBus;
 using Bootstage.Drivers.Net;
-using Bootstage.Drivers.Virtio;
 using Bootstage.Kernel.Console;
-using Bootstage.Kernel.Hardware;
-using Bootstage.Kernel.Memory;
-using Bootstage.Kernel.Platform;
-using Bootstage.Platform;
 
 namespace Bootstage.Kernel.Core
 {

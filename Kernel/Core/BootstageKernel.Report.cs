@@ -3,10 +3,6 @@
 // any hypervisor, the MSR fault recovery, the clock and the PCI functions.
 using System;
 using Bootstage.Drivers.HyperV.Hypervisor;
-using Bootstage.Drivers.HyperV.NetVsc;
-using Bootstage.Drivers.HyperV.VmBus;
-using Bootstage.Drivers.Net;
-using Bootstage.Drivers.Virtio;
 using Bootstage.Kernel.Console;
 using Bootstage.Kernel.Hardware;
 using Bootstage.Kernel.Memory;

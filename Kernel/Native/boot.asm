@@ -249,6 +249,18 @@ place_in_range:
 .done:
     ret
 
+; In find_collision: the string at info offset %2, if info flag bit %1 says it is there, taken
+; as %3 bytes long (its real length does not matter: a little margin costs nothing).
+%macro overlaps_info_string 3
+    test dword [ebx], 1 << %1
+    jz %%absent
+    mov esi, [ebx + %2]
+    lea edx, [esi + %3]
+    call overlaps
+    jc .out
+%%absent:
+%endmacro
+
 ; ECX = candidate start (move_size long). CF set, EBP = the start of what it overlaps, if it
 ; overlaps the image or anything of the loader's; EAX, ECX, EDI preserved.
 find_collision:
@@ -263,25 +275,13 @@ find_collision:
     lea edx, [ebx + 128]
     call overlaps
     jc .out
-    test dword [ebx], 1 << 2
-    jz .no_cmdline
-    mov esi, [ebx + 16]
-    lea edx, [esi + 4096]
-    call overlaps
-    jc .out
-.no_cmdline:
+    overlaps_info_string 2, 16, 4096       ; the command line
     mov esi, [ebx + 48]
     mov edx, esi
     add edx, [ebx + 44]
     call overlaps
     jc .out
-    test dword [ebx], 1 << 9
-    jz .no_name
-    mov esi, [ebx + 64]
-    lea edx, [esi + 256]
-    call overlaps
-    jc .out
-.no_name:
+    overlaps_info_string 9, 64, 256        ; the loader name
     test dword [ebx], 1 << 3
     jz .clear
     mov edi, [ebx + 20]                     ; mods_count

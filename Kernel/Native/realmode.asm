@@ -87,6 +87,30 @@ global native_realmode_unhook
     call program_pic
 %endmacro
 
+; A call that goes down to real mode keeps the registers the System V ABI says it keeps, and the
+; flags (IF included), on the kernel's stack until it comes back up; interrupts stay off between.
+%macro save_kernel_registers 0
+    push rbx
+    push rbp
+    push r12
+    push r13
+    push r14
+    push r15
+    pushfq
+    cli
+%endmacro
+
+%macro restore_kernel_registers 0
+    popfq
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbp
+    pop rbx
+    ret
+%endmacro
+
 section .text
 
 native_realmode_blob_size:
@@ -185,14 +209,7 @@ record_long_mode_state:
 ; Like a BIOS call whose "interrupt" is the boot sector: the kernel's registers and stack wait
 ; (the loader's INT 13h calls come up on the upcall stack meanwhile) until it comes back.
 native_realmode_boot:
-    push rbx
-    push rbp
-    push r12
-    push r13
-    push r14
-    push r15
-    pushfq
-    cli
+    save_kernel_registers
     mov r13, [rm_base]
     mov [r13 + (rm_vector - rm_blob)], dil
     mov [r13 + (rm_boot_target - rm_blob)], esi
@@ -211,14 +228,7 @@ native_realmode_boot:
     reenter_kernel_tables
     mov rsp, [saved_boot_rsp]
     program_kernel_pic
-    popfq
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbp
-    pop rbx
-    ret
+    restore_kernel_registers
 
 ; Reached from the blob in 64-bit mode (blob GDT, CS 0x08) for an INT 13h call.
 upcall64:
@@ -244,14 +254,7 @@ upcall64:
     descend_to_real_mode upcall_pic_masks
 
 native_realmode_call:
-    push rbx
-    push rbp
-    push r12
-    push r13
-    push r14
-    push r15
-    pushfq
-    cli
+    save_kernel_registers
     mov r12, rsi
     mov r13, [rm_base]
     mov ebx, edi
@@ -286,14 +289,7 @@ native_realmode_call:
     mov ecx, REGS_SIZE
     rep movsb
 
-    popfq
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbp
-    pop rbx
-    ret
+    restore_kernel_registers
 
 ; al = master vector base, ah = slave vector base, bl = master mask, bh = slave mask.
 program_pic:

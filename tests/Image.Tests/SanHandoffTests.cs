@@ -17,30 +17,6 @@ namespace Bootstage.Image.Tests
     {
         private const string Iqn = "iqn.2026-12.org.bootstage.test:handoff";
 
-        private static void RunTool(string tool, string arguments)
-        {
-            ProcessStartInfo start = new ProcessStartInfo(tool, arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
-            using Process process = Process.Start(start)!;
-            string errors = process.StandardError.ReadToEnd();
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"{tool} {arguments}: {errors}");
-        }
-
-        private static byte[] Assemble(string source)
-        {
-            string output = Path.Combine(Path.GetTempPath(), "bootstage-bs-" + Guid.NewGuid().ToString("N") + ".bin");
-            string path = Path.Combine(AppContext.BaseDirectory, "BootSectors", source);
-            ProcessStartInfo start = new ProcessStartInfo("nasm", $"-f bin -I \"{Path.GetDirectoryName(path)}/\" -o \"{output}\" \"{path}\"") { RedirectStandardError = true };
-            using Process process = Process.Start(start)!;
-            string errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, "nasm: " + errors);
-            byte[] bytes = File.ReadAllBytes(output);
-            File.Delete(output);
-            return bytes;
-        }
-
         [Theory]
         [InlineData("", "80")]
         [InlineData(" san-drive=0x81", "81")]
@@ -52,7 +28,7 @@ namespace Bootstage.Image.Tests
             {
                 string file = Path.Combine(directory, "disk.img");
                 TgtdTarget.CreateBackingFile(file, 8 << 20, 77);
-                TgtdTarget.WriteAt(file, 0, Assemble("int13check.asm"));
+                TgtdTarget.WriteAt(file, 0, HostTools.Assemble("int13check.asm"));
                 byte[] disk = File.ReadAllBytes(file);
                 uint sum = 0;
                 for (int offset = 512; offset < 512 + 2048 * 512; offset += 4)
@@ -91,7 +67,7 @@ namespace Bootstage.Image.Tests
             {
                 string file = Path.Combine(directory, "disk.img");
                 TgtdTarget.CreateBackingFile(file, 4 << 20, 78);
-                TgtdTarget.WriteAt(file, 0, Assemble("ibftdump.asm"));
+                TgtdTarget.WriteAt(file, 0, HostTools.Assemble("ibftdump.asm"));
                 using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
                 target.AddTarget(1, Iqn);
                 target.AddLun(1, 1, file);
@@ -152,7 +128,7 @@ namespace Bootstage.Image.Tests
             {
                 string boot = Path.Combine(directory, "boot.img");
                 TgtdTarget.CreateBackingFile(boot, 4 << 20, 81);
-                TgtdTarget.WriteAt(boot, 0, Assemble("seconddrive.asm"));
+                TgtdTarget.WriteAt(boot, 0, HostTools.Assemble("seconddrive.asm"));
                 string data = Path.Combine(directory, "data.img");
                 TgtdTarget.CreateBackingFile(data, 2 << 20, 82);
                 byte[] first = new byte[16];
@@ -199,7 +175,7 @@ namespace Bootstage.Image.Tests
                 Match image = Regex.Match(probe.Serial, @"@milestone name=memory .* image=0x([0-9a-f]+)-");
                 Assert.True(image.Success, probe.ToString());
                 uint start = Convert.ToUInt32(image.Groups[1].Value, 16);
-                byte[] sector = Assemble("tearimage.asm");
+                byte[] sector = HostTools.Assemble("tearimage.asm");
                 const int destination = 0x1C0 + 3 * 8;
                 BinaryPrimitives.WriteUInt16LittleEndian(sector.AsSpan(destination + 2), (ushort)start);
                 sector[destination + 4] = (byte)(start >> 16);
@@ -235,7 +211,7 @@ namespace Bootstage.Image.Tests
             {
                 string file = Path.Combine(directory, "disk.img");
                 TgtdTarget.CreateBackingFile(file, 4 << 20, 79);
-                byte[] block0 = Assemble("int13check.asm");
+                byte[] block0 = HostTools.Assemble("int13check.asm");
                 if (failure == "no-signature")
                 {
                     block0[510] = 0;
@@ -245,7 +221,7 @@ namespace Bootstage.Image.Tests
                 TgtdTarget.WriteAt(file, 0, block0);
                 string local = Path.Combine(directory, "local.img");
                 byte[] next = new byte[1 << 20];
-                Assemble("nextdevice.asm").CopyTo(next, 0);
+                HostTools.Assemble("nextdevice.asm").CopyTo(next, 0);
                 File.WriteAllBytes(local, next);
                 using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
                 target.AddTarget(1, Iqn);
@@ -282,7 +258,7 @@ namespace Bootstage.Image.Tests
             {
                 string file = Path.Combine(directory, "disk.img");
                 TgtdTarget.CreateBackingFile(file, 4 << 20, 83);
-                byte[] block0 = Assemble("giveup.asm");
+                byte[] block0 = HostTools.Assemble("giveup.asm");
                 block0[0x1F0] = how;
                 TgtdTarget.WriteAt(file, 0, block0);
                 // The next device is a local CD (SeaBIOS reads it without INT 13h 80h, unlike a
@@ -290,10 +266,10 @@ namespace Bootstage.Image.Tests
                 string staging = Path.Combine(directory, "cd");
                 Directory.CreateDirectory(staging);
                 byte[] nextImage = new byte[2048];
-                Assemble("nextdevice.asm").CopyTo(nextImage, 0);
+                HostTools.Assemble("nextdevice.asm").CopyTo(nextImage, 0);
                 File.WriteAllBytes(Path.Combine(staging, "next.bin"), nextImage);
                 string local = Path.Combine(directory, "local.iso");
-                RunTool("xorriso", $"-as mkisofs -quiet -o \"{local}\" -b next.bin -no-emul-boot -boot-load-size 4 \"{staging}\"");
+                HostTools.Run("xorriso", $"-as mkisofs -quiet -o \"{local}\" -b next.bin -no-emul-boot -boot-load-size 4 \"{staging}\"");
                 using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
                 target.AddTarget(1, Iqn);
                 target.AddLun(1, 1, file);

@@ -17,24 +17,14 @@ namespace Bootstage.Image.Tests
         private const string Iqn = "iqn.2026-12.org.bootstage.test:syslinux";
         private const string Modules = "/usr/lib/syslinux/modules/bios";
 
-        private static void Run(string tool, string arguments)
-        {
-            ProcessStartInfo start = new ProcessStartInfo(tool, arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
-            using Process process = Process.Start(start)!;
-            string errors = process.StandardError.ReadToEnd();
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"{tool} {arguments}: {errors}");
-        }
-
         private static void MakeDisk(string directory, string disk)
         {
             File.WriteAllBytes(disk, new byte[32 << 20]);
-            Run("mkfs.fat", $"-n BOOTSTAGE \"{disk}\"");
+            HostTools.Run("mkfs.fat", $"-n BOOTSTAGE \"{disk}\"");
             string config = Path.Combine(directory, "syslinux.cfg");
             File.WriteAllText(config, "SERIAL 0 115200\nPROMPT 0\nTIMEOUT 1\nDEFAULT off\nLABEL off\n  COM32 poweroff.c32\n");
-            Run("mcopy", $"-i \"{disk}\" \"{config}\" {Modules}/poweroff.c32 {Modules}/libcom32.c32 {Modules}/libutil.c32 ::/");
-            Run("syslinux", $"--install \"{disk}\"");
+            HostTools.Run("mcopy", $"-i \"{disk}\" \"{config}\" {Modules}/poweroff.c32 {Modules}/libcom32.c32 {Modules}/libutil.c32 ::/");
+            HostTools.Run("syslinux", $"--install \"{disk}\"");
         }
 
         [Fact]
@@ -87,7 +77,7 @@ namespace Bootstage.Image.Tests
 
                 File.WriteAllText(Path.Combine(staging, "isolinux.cfg"), "SERIAL 0 115200\nPROMPT 0\nTIMEOUT 1\nDEFAULT off\nLABEL off\n  COM32 poweroff.c32\n");
                 string iso = Path.Combine(directory, "cd.iso");
-                Run("xorriso", $"-as mkisofs -quiet -o \"{iso}\" -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \"{Path.Combine(directory, "iso")}\"");
+                HostTools.Run("xorriso", $"-as mkisofs -quiet -o \"{iso}\" -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \"{Path.Combine(directory, "iso")}\"");
                 using TgtdTarget target = TgtdTarget.Start(Path.Combine(directory, "tgtd"));
                 target.AddTarget(1, Iqn);
                 target.AddLun(1, 1, iso, cdrom: true);

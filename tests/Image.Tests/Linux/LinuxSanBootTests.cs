@@ -54,18 +54,8 @@ namespace Bootstage.Image.Tests.Linux
         private static string KernelDirectory()
         {
             string directory = Path.Combine(Qemu.RepositoryRoot, "out", "debian-kernel");
-            Run(Path.Combine(Qemu.RepositoryRoot, "tests", "Image.Tests", "Linux", "fetch-debian-kernel.sh"), $"\"{directory}\"");
+            HostTools.Run(Path.Combine(Qemu.RepositoryRoot, "tests", "Image.Tests", "Linux", "fetch-debian-kernel.sh"), $"\"{directory}\"");
             return directory;
-        }
-
-        private static void Run(string tool, string arguments)
-        {
-            ProcessStartInfo start = new ProcessStartInfo(tool, arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
-            using Process process = Process.Start(start)!;
-            Task<string> errors = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"{tool} {arguments}: {errors.Result}");
         }
 
         private static byte[] MakeInitramfs(string kernel)
@@ -89,14 +79,14 @@ namespace Bootstage.Image.Tests.Linux
         private static void MakeDisk(string directory, string disk, string kernel)
         {
             File.WriteAllBytes(disk, new byte[48 << 20]);
-            Run("mkfs.fat", $"-n LINUXLUN \"{disk}\"");
+            HostTools.Run("mkfs.fat", $"-n LINUXLUN \"{disk}\"");
             string config = Path.Combine(directory, "syslinux.cfg");
             File.WriteAllText(config, "SERIAL 0 115200\nPROMPT 0\nTIMEOUT 1\nDEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n"
                 + "  INITRD initrd.img\n  APPEND console=ttyS0,115200 panic=-1\n");
             string initrd = Path.Combine(directory, "initrd.img");
             File.WriteAllBytes(initrd, MakeInitramfs(kernel));
-            Run("mcopy", $"-i \"{disk}\" \"{config}\" \"{Path.Combine(kernel, "vmlinuz")}\" \"{initrd}\" ::/");
-            Run("syslinux", $"--install \"{disk}\"");
+            HostTools.Run("mcopy", $"-i \"{disk}\" \"{config}\" \"{Path.Combine(kernel, "vmlinuz")}\" \"{initrd}\" ::/");
+            HostTools.Run("syslinux", $"--install \"{disk}\"");
         }
 
         private static Dictionary<string, string> IbftFiles(string serial)
