@@ -1,7 +1,8 @@
 // Chooses the boot NIC among several network devices (Hyper-V VMs often have more than one
 // synthetic NIC). `bootnic=` on the kernel command line names it by MAC ("00:15:5d:12:34:56",
 // any case, ':' or '-') or by its instance UUID (the tail of the device name). Without a
-// selector the first device with link up wins, else the first device.
+// selector the first open device with link up wins, else the first open device: one whose
+// bring-up failed could only time out its DHCP.
 using System;
 using Bootstage.Drivers.Net;
 
@@ -9,7 +10,7 @@ namespace Bootstage.Boot
 {
     public static class BootNicSelector
     {
-        /// <summary>Index of the chosen device in devices[0..count), or -1 when the selector matches none.</summary>
+        /// <summary>Index of the chosen device in devices[0..count), or -1 when the selector matches none (or, without one, none is open).</summary>
         public static int Select(ReadOnlySpan<byte> selector, NetDevice[] devices, int count)
         {
             if (count <= 0)
@@ -19,15 +20,23 @@ namespace Bootstage.Boot
 
             if (selector.Length == 0)
             {
+                int firstOpen = -1;
                 for (int i = 0; i < count; i++)
                 {
+                    if (!devices[i].IsOpen)
+                    {
+                        continue;
+                    }
+
                     if (devices[i].Link == LinkState.Up)
                     {
                         return i;
                     }
+
+                    firstOpen = firstOpen < 0 ? i : firstOpen;
                 }
 
-                return 0;
+                return firstOpen;
             }
 
             bool isMac = TryParseMac(selector, out MacAddress mac);

@@ -94,7 +94,15 @@ namespace Bootstage.Kernel.Core
             int chosen = Bootstage.Boot.BootNicSelector.Select(selector, nics, netvsc.DeviceCount);
             if (chosen < 0)
             {
-                Log.Begin(LogLevel.Error).Text("bootnic=").Ascii(selector).Text(" matches no network device").End();
+                if (selector.IsEmpty)
+                {
+                    Log.Begin(LogLevel.Error).Text("no synthetic NIC could be opened").End();
+                }
+                else
+                {
+                    Log.Begin(LogLevel.Error).Text("bootnic=").Ascii(selector).Text(" matches no network device").End();
+                }
+
                 Log.Milestone("bootnic").Text(" device=none").End();
                 return null;
             }

@@ -12,8 +12,9 @@ namespace Bootstage.Boot.Tests
         {
             private readonly byte[] _name;
 
-            public FakeNic(string name, string mac, LinkState link)
+            public FakeNic(string name, string mac, LinkState link, bool open = true)
             {
+                IsOpen = open;
                 _name = Encoding.ASCII.GetBytes(name);
                 Assert.True(BootNicSelector.TryParseMac(Encoding.ASCII.GetBytes(mac), out MacAddress parsed));
                 Mac = parsed;
@@ -73,6 +74,20 @@ namespace Bootstage.Boot.Tests
         public void Malformed_mac_text_is_not_a_mac(string text)
         {
             Assert.False(BootNicSelector.TryParseMac(Encoding.ASCII.GetBytes(text), out _));
+        }
+
+        [Fact]
+        public void Without_a_selector_a_nic_that_failed_to_open_is_passed_over()
+        {
+            NetDevice[] nics =
+            {
+                new FakeNic("netvsc-11111111-2222-3333-4444-555555555555", "00:15:5d:00:00:01", LinkState.Up, open: false),
+                new FakeNic("netvsc-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "00:15:5d:00:00:02", LinkState.Down),
+            };
+            NetDevice[] dead = { nics[0] };
+
+            Assert.Equal(1, BootNicSelector.Select(default, nics, nics.Length));
+            Assert.Equal(-1, BootNicSelector.Select(default, dead, dead.Length));
         }
 
         [Fact]
