@@ -66,7 +66,10 @@ namespace Bootstage.Kernel.Core
 
         /// <summary>realmode-test: read the BIOS memory map through the real-mode thunk and report it.</summary>
         public bool RealModeTest;
-        public bool HasScript;
+        /// <summary>`script=<url>`: a boot script (tftp:// or http://) that drives the boot instead.</summary>
+        public TextRange Script;
+
+        public readonly bool HasScript => Script.Present;
         public TextRange NetTest;
         public TextRange BootNic;
 
@@ -103,7 +106,7 @@ namespace Bootstage.Kernel.Core
             options.ParseConsole(commandLine);
             options.ParseMode(commandLine, text);
             options.BootNic = Find(commandLine, text, "bootnic"u8);
-            options.HasScript = commandLine.TryGet("script"u8, out _);
+            options.Script = Find(commandLine, text, "script"u8);
             options.HasRootPath = commandLine.TryGet("root-path"u8, out _);
             options.SkipSanBoot = commandLine.IsSet("skip-san-boot"u8);
             options.SanLogout = commandLine.IsSet("san-logout"u8);

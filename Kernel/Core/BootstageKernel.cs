@@ -82,11 +82,17 @@ namespace Bootstage.Kernel.Core
             }
 
             BringUpNetwork();
-            if (_network != null)
+            if (_network != null && _options.HasScript)
+            {
+                // A script drives the boot instead of the command line's root path, as with iPXE.
+                bool onPciNic = _bootNic == _virtioNet;
+                _exitCode = ScriptBoot.Run(_options.Script.In(Machine.CommandLine), _network, _lease, _bootNic, onPciNic, _virtioAddress, _platform, _options.BiosTrace) ? 0u : 1u;
+            }
+            else if (_network != null)
             {
                 // The iBFT names a PCI NIC's location (virtio); a VMBus NIC has none.
                 bool onPci = _bootNic == _virtioNet;
-                if (!SanBoot.Run(_network, _lease, _bootNic, onPci, _virtioAddress, _platform, in _options))
+                if (!SanBoot.Run(_network, _lease, _bootNic, onPci, _virtioAddress, _platform, Machine.CommandLine, in _options))
                 {
                     _exitCode = 1;
                     SanHandoff.FallThroughIfBooting(in _options);
@@ -97,11 +103,6 @@ namespace Bootstage.Kernel.Core
                 Log.Milestone("san").Text(" status=failed reason=no network configuration").End();
                 _exitCode = 1;
                 SanHandoff.FallThroughIfBooting(in _options);
-            }
-
-            if (_options.HasScript)
-            {
-                Log.Warn("script= given, but boot scripts are not built yet");
             }
 
             Log.Info("nothing left to boot: no root path, or the SAN boot stopped where the command line asked");

@@ -19,10 +19,15 @@ namespace Bootstage.Kernel.Core
 {
     internal static class SanBoot
     {
-        /// <summary>False when a SAN boot was asked for and failed.</summary>
-        internal static bool Run(NetInterface netif, DhcpLease lease, NetDevice device, bool onPci, Bootstage.Kernel.Hardware.PciAddress pci, IPlatform platform, in BootOptions options)
+        /// <summary>
+        /// False when a SAN boot was asked for and failed. <paramref name="commandText"/> holds the
+        /// words <paramref name="options"/> were parsed from: the kernel command line, or the
+        /// words a boot script's sanboot stands for (ScriptBoot).
+        /// </summary>
+        internal static bool Run(NetInterface netif, DhcpLease lease, NetDevice device, bool onPci, Bootstage.Kernel.Hardware.PciAddress pci, IPlatform platform,
+            ReadOnlySpan<byte> commandText, in BootOptions options)
         {
-            KernelCommandLine commandLine = new KernelCommandLine(Machine.CommandLine);
+            KernelCommandLine commandLine = new KernelCommandLine(commandText);
             Span<byte> mac = stackalloc byte[MacAddress.Size];
             device.Mac.Write(mac);
             Span<byte> uuid = stackalloc byte[16];
@@ -62,7 +67,7 @@ namespace Bootstage.Kernel.Core
             ReadOnlySpan<byte> mbr = new ReadOnlySpan<byte>(block, 0, 512);
             uint signature = (uint)(mbr[510] | (mbr[511] << 8));
             Log.Milestone("san-mbr").Text(" sig=").Hex(signature, 4).Text(" crc32=").Hex(Crc32.Compute(mbr), 8).End();
-            if (options.SanTest.Present && !ReadTest(disk, options.SanTest.In(Machine.CommandLine), netif))
+            if (options.SanTest.Present && !ReadTest(disk, options.SanTest.In(commandText), netif))
             {
                 return false;
             }
@@ -70,13 +75,13 @@ namespace Bootstage.Kernel.Core
             if (options.WantsSanBoot)
             {
                 // Returns if the handoff is impossible (the reason is logged) or the loader gave up.
-                if (!TryDriveNumber(options.SanDrive.In(Machine.CommandLine), options.SanDrive.Present, disk.BlockSize, out byte drive))
+                if (!TryDriveNumber(options.SanDrive.In(commandText), options.SanDrive.Present, disk.BlockSize, out byte drive))
                 {
                     Log.Milestone("san-boot").Text(" status=failed reason=san-drive= takes a hard disk number 0x80-0x8f (a CD-ROM: 0xe0-0xef)").End();
                     return false;
                 }
 
-                HookFurtherDrives(settings, netif, random, in options);
+                HookFurtherDrives(settings, netif, random, commandText, in options);
                 Int13DevicePath devicePath = onPci ? new Int13DevicePath(pci.Bus, pci.Device, pci.Function, path.LunValue) : default;
                 SanHandoff.Boot(disk, mbr, drive, devicePath, in options, Describe(settings, path, netif, lease, mac, onPci, pci));
                 return false;
@@ -146,7 +151,7 @@ namespace Bootstage.Kernel.Core
         // `sanhook=<root path>` (iPXE's sanhook): further drives the loader sees beside the boot
         // drive, with the same initiator and credentials. One that cannot be opened is named and
         // left out; the boot goes on from the boot drive.
-        private static void HookFurtherDrives(SanSettings boot, NetInterface netif, TscRandom random, in BootOptions options)
+        private static void HookFurtherDrives(SanSettings boot, NetInterface netif, TscRandom random, ReadOnlySpan<byte> commandText, in BootOptions options)
         {
             if (options.SanHookCount > BootOptions.MaxSanHooks)
             {
@@ -156,7 +161,7 @@ namespace Bootstage.Kernel.Core
             for (int i = 0; i < options.SanHookCount && i < BootOptions.MaxSanHooks; i++)
             {
                 SanSettings settings = new SanSettings();
-                SanSettingsStatus status = settings.ResolveHook(options.SanHook(i).In(Machine.CommandLine), boot);
+                SanSettingsStatus status = settings.ResolveHook(options.SanHook(i).In(commandText), boot);
                 if (status != SanSettingsStatus.Ok)
                 {
                     ReportSettingsFailure("san-hook", status, settings);
@@ -279,7 +284,7 @@ namespace Bootstage.Kernel.Core
         }
 
         // The BIOS area and the SMBIOS table are identity-mapped physical memory (the first 4 GiB).
-        private static unsafe bool FindSystemUuid(Span<byte> uuid)
+        internal static unsafe bool FindSystemUuid(Span<byte> uuid)
         {
             ReadOnlySpan<byte> bios = new ReadOnlySpan<byte>((void*)SmbiosTable.BiosAreaStart, SmbiosTable.BiosAreaLength);
             if (!SmbiosTable.TryFindEntryPoint(bios, out ulong address, out int length) || address == 0 || address + (ulong)length > 0x1_0000_0000UL)
