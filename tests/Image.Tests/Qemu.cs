@@ -60,6 +60,13 @@ namespace Bootstage.Image.Tests
             return Run($"-kernel \"{OutFile("bootstage.bin")}\" -append \"{append}\"" + extra, timeoutSeconds);
         }
 
+        /// <summary>Boots another kernel (Debian's ipxe.lkrn, for comparisons) the same way.</summary>
+        public static QemuResult BootOtherKernel(string kernel, string append, int timeoutSeconds = 120, string extraArguments = "")
+        {
+            string extra = extraArguments.Length > 0 ? " " + extraArguments : string.Empty;
+            return Run($"-kernel \"{kernel}\" -append \"{append}\"" + extra, timeoutSeconds);
+        }
+
         /// <summary>Boots the El Torito ISO through SeaBIOS, ISOLINUX and mboot.c32.</summary>
         public static QemuResult BootIso(int timeoutSeconds = 120)
         {

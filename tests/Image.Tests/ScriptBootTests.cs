@@ -15,7 +15,9 @@ namespace Bootstage.Image.Tests
     {
         private const string Iqn = "iqn.2026-12.org.bootstage.test:script";
 
-        private static QemuResult Boot(string script, Func<TgtdTarget, string> body, out byte[] block0)
+        private const string Ipxe = "/usr/lib/ipxe/ipxe.lkrn";
+
+        private static QemuResult Boot(string script, Func<TgtdTarget, string> body, out byte[] block0, bool onIpxe = false)
         {
             string directory = Path.Combine(Path.GetTempPath(), "bootstage-script-" + Guid.NewGuid().ToString("N"));
             string tftp = Path.Combine(directory, "tftp");
@@ -38,8 +40,10 @@ namespace Bootstage.Image.Tests
                 target.AddAccount("scriptuser", "scriptsecret1");
                 target.BindAccount(1, "scriptuser");
                 File.WriteAllText(Path.Combine(tftp, script), body(target));
-                return Qemu.BootKernel($"console=serial script=tftp://10.0.2.2/{script}",
-                    extraArguments: $"-netdev user,id=n0,tftp=\"{tftp}\" -device virtio-net-pci,netdev=n0");
+                string network = $"-netdev user,id=n0,tftp=\"{tftp}\" -device virtio-net-pci,netdev=n0";
+                return onIpxe
+                    ? Qemu.BootOtherKernel(Ipxe, $"dhcp && chain tftp://10.0.2.2/{script}", extraArguments: network)
+                    : Qemu.BootKernel($"console=serial script=tftp://10.0.2.2/{script}", extraArguments: network);
             }
             finally
             {
@@ -97,6 +101,22 @@ namespace Bootstage.Image.Tests
             Assert.Matches(@"@milestone name=script status=failed line=3 reason=.*frobnicate", result.Serial);
             Assert.DoesNotContain("never", result.Serial);
             Assert.Equal(3, result.ExitCode);
+        }
+
+        // One script file, unchanged, on Debian's iPXE and on ours: both must get the LUN's boot
+        // sector running with the CHAP credentials the script set, and it must read the same disk.
+        [Fact]
+        public void The_same_script_boots_the_same_lun_on_ipxe_and_on_ours()
+        {
+            Assert.True(File.Exists(Ipxe), Ipxe + " is missing: ./build.sh deps installs Debian's ipxe");
+            QemuResult ours = Boot("same.ipxe", target => SanScript(target, skip: false), out _);
+            QemuResult theirs = Boot("same.ipxe", target => SanScript(target, skip: false), out _, onIpxe: true);
+
+            Match oursRead = Regex.Match(ours.Serial, @"@bootsector ok drive=80 heads=[0-9a-f]+ spt=[0-9a-f]+ sum=[0-9a-f]{8}");
+            Match theirsRead = Regex.Match(theirs.Serial, @"@bootsector ok drive=80 heads=[0-9a-f]+ spt=[0-9a-f]+ sum=[0-9a-f]{8}");
+            Assert.True(oursRead.Success, ours.ToString());
+            Assert.True(theirsRead.Success, theirs.ToString());
+            Assert.Equal(theirsRead.Value, oursRead.Value);
         }
     }
 }
